@@ -1,0 +1,35 @@
+// HOTP (RFC 4226) and TOTP (RFC 6238) on OpenSSL's HMAC.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+namespace twofactor {
+
+enum class HashAlgorithm { Sha1, Sha256, Sha512 };
+
+inline constexpr int kCodeDigits = 6;
+inline constexpr int kStepSeconds = 30;
+
+// The truncated HOTP value reduced modulo 10^digits.
+std::uint32_t hotp(std::string_view key, std::uint64_t counter, int digits = kCodeDigits,
+                   HashAlgorithm algorithm = HashAlgorithm::Sha1);
+
+// Zero-padded decimal form of a code.
+std::string format_code(std::uint32_t value, int digits = kCodeDigits);
+
+// The TOTP time step for a Unix time (T0 = 0).
+std::uint64_t totp_step(std::int64_t unix_time, int step_seconds = kStepSeconds);
+
+// The 6-digit SHA1 code of a step, as text.
+std::string totp_code(std::string_view key, std::uint64_t step);
+
+// Constant-time equality for codes of the same or different lengths.
+bool codes_equal(std::string_view a, std::string_view b);
+
+// True when the text is exactly `digits` ASCII digits.
+bool is_code_shaped(std::string_view text, int digits = kCodeDigits);
+
+}  // namespace twofactor

@@ -1,0 +1,52 @@
+// twofactord's configuration: /etc/twofactord/twofactord.conf, then command-line overrides.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "daemon/twilio/twilio.h"
+
+namespace twofactor {
+
+struct LoginSettings {
+    std::int64_t challenge_lifetime = 300;  // [login] challenge_lifetime, seconds
+    int tries = 5;                          // [login] tries, wrong codes per challenge
+    int resends = 3;                        // [login] resends per challenge
+    int lockout_failures = 10;              // [lockout] failures, consecutive, in the window
+    std::int64_t lockout_window = 900;      // [lockout] window, seconds
+    std::int64_t lockout_duration = 900;    // [lockout] duration, seconds
+};
+
+struct SmsSettings {
+    std::string default_country_code;                // [sms] default_country_code, digits
+    std::string message = "Your verification code is {code}";  // [sms] message
+    std::vector<std::string> allowed_country_codes;  // [sms] allowed_country_codes, empty = all
+    int user_texts_per_hour = 10;                    // [sms] user_texts_per_hour
+    int texts_per_minute = 120;                      // [sms] texts_per_minute, all users
+    int enroll_texts_per_hour = 5;                   // [sms] enroll_texts_per_hour, per non-root uid
+};
+
+struct DaemonSettings {
+    std::string socket;      // [daemon] socket
+    std::string database;    // [daemon] database
+    std::string key_file;    // [daemon] key_file
+    bool debug = false;      // [daemon] debug
+    int max_connections = 256;         // [daemon] max_connections
+    int max_connections_per_uid = 16;  // [daemon] max_connections_per_uid
+    std::int64_t idle_timeout = 30;    // [daemon] idle_timeout, seconds
+};
+
+struct Settings {
+    DaemonSettings daemon;
+    TwilioSettings twilio;
+    SmsSettings sms;
+    LoginSettings login;
+};
+
+// Reads the file (throws ConfigError "PATH:LINE: ..." for a bad value or an unknown key).
+// A missing file is an error only when `must_exist`.
+Settings load_settings(const std::string& path, bool must_exist);
+
+}  // namespace twofactor

@@ -1,0 +1,63 @@
+// Sends text messages through Twilio's Messages API on libcurl's multi interface, driven by the
+// daemon's sd-event loop: many sends run at once and none blocks the loop.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/secure.h"
+
+typedef struct sd_event sd_event;
+
+namespace twofactor {
+
+struct TwilioSettings {
+    std::string api_url = "https://api.twilio.com";  // https, or http on a loopback address
+    std::string account_sid;
+    SecureString auth_token;
+    std::string from;                   // E.164 sender, or empty
+    std::string messaging_service_sid;  // used when `from` is empty
+    std::chrono::milliseconds request_timeout{10000};  // one HTTP attempt
+    std::chrono::milliseconds deadline{20000};          // all attempts of one message
+    int max_attempts = 4;
+    std::chrono::milliseconds backoff_initial{500};
+    std::chrono::milliseconds backoff_max{4000};
+};
+
+struct SmsResult {
+    bool accepted = false;  // Twilio answered 201
+    int http_status = 0;    // 0 when no answer came
+    int twilio_code = 0;    // Twilio's error "code", 0 if none
+    std::string message;    // Twilio's error "message", or what went wrong on the way
+    std::string sid;        // the message SID on success
+    int attempts = 0;
+};
+
+// nullopt when acceptable, else why not ("api_url must use https unless it is loopback").
+std::optional<std::string> check_api_url(const std::string& url);
+
+class TwilioClient {
+public:
+    using Callback = std::function<void(const SmsResult&)>;
+
+    // The event loop must outlive the client. Throws std::runtime_error if curl cannot start.
+    TwilioClient(sd_event* loop, TwilioSettings settings);
+    ~TwilioClient();
+    TwilioClient(const TwilioClient&) = delete;
+    TwilioClient& operator=(const TwilioClient&) = delete;
+
+    // Queues one message. `done` runs exactly once, from the event loop, never from inside send().
+    // Retries 429 (honouring Retry-After), 5xx and network errors with capped exponential
+    // backoff until `deadline`; never retries other 4xx. The body is wiped after use.
+    void send(const std::string& to, SecureString body, Callback done);
+
+    std::size_t in_flight() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace twofactor
