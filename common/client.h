@@ -1,0 +1,49 @@
+// A blocking client for the daemon's socket, with one deadline per call. Used by the PAM module
+// (inside someone else's process: the fd sits above 0-2, CLOEXEC) and by twofactorctl.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "common/protocol.h"
+
+namespace twofactor {
+
+// The daemon could not be reached or did not answer in time (twofactorctl exits 69; the PAM
+// module applies failmode).
+class Unreachable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct CallResult {
+    std::string error;                // empty on success, else "io.twofactor.NAME"
+    protocol::json parameters;        // reply or error parameters (an object)
+    bool ok() const { return error.empty(); }
+};
+
+class Client {
+public:
+    // Connects with a deadline of `timeout`. The peer must run as root or as `allowed_uid`
+    // (SO_PEERCRED), else Unreachable("socket PATH is served by uid N, not root or the daemon's
+    // user"). Pass allowed_uid = nullopt to allow only root (plus the uid of the user named
+    // paths::kDaemonUser when it exists — the constructor looks it up with getpwnam_r).
+    Client(const std::string& socket_path, std::chrono::milliseconds timeout);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    // One call; each call gets the full timeout. Throws Unreachable on timeout, EOF, a
+    // malformed or oversize reply.
+    CallResult call(std::string_view method, const protocol::json& parameters);
+
+private:
+    int fd_ = -1;
+    std::string path_;
+    std::chrono::milliseconds timeout_;
+};
+
+}  // namespace twofactor
