@@ -20,19 +20,19 @@ struct LoginSettings {
 };
 
 struct SmsSettings {
-    std::string default_country_code;                // [sms] default_country_code, digits
+    std::string default_country_code;                          // [sms] default_country_code, digits
     std::string message = "Your verification code is {code}";  // [sms] message
     std::vector<std::string> allowed_country_codes;  // [sms] allowed_country_codes, empty = all
     int user_texts_per_hour = 10;                    // [sms] user_texts_per_hour
     int texts_per_minute = 120;                      // [sms] texts_per_minute, all users
-    int enroll_texts_per_hour = 5;                   // [sms] enroll_texts_per_hour, per non-root uid
+    int enroll_texts_per_hour = 5;  // [sms] enroll_texts_per_hour, per non-root uid
 };
 
 struct DaemonSettings {
-    std::string socket;      // [daemon] socket
-    std::string database;    // [daemon] database
-    std::string key_file;    // [daemon] key_file
-    bool debug = false;      // [daemon] debug
+    std::string socket;                // [daemon] socket
+    std::string database;              // [daemon] database
+    std::string key_file;              // [daemon] key_file
+    bool debug = false;                // [daemon] debug
     int max_connections = 256;         // [daemon] max_connections
     int max_connections_per_uid = 16;  // [daemon] max_connections_per_uid
     std::int64_t idle_timeout = 30;    // [daemon] idle_timeout, seconds

@@ -1,0 +1,15 @@
+# The daemon proper, as a library so that tests can drive the service without a process.
+add_library(twofactord_core STATIC
+    challenges.cpp
+    limits.cpp
+    log.cpp
+    login.cpp
+    server.cpp
+    service.cpp
+    settings.cpp
+)
+target_link_libraries(twofactord_core PUBLIC twofactor_flags twofactor_common twofactord_store
+    twofactord_twilio PkgConfig::SYSTEMD)
+
+add_executable(twofactord main.cpp)
+target_link_libraries(twofactord PRIVATE twofactor_flags twofactord_core)

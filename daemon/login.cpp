@@ -1,0 +1,197 @@
+// The login half of the service: Begin (the model's 242 with a twoFactorId), resending its code,
+// and Complete.
+#include "common/phone.h"
+#include "common/totp.h"
+#include "daemon/log.h"
+#include "daemon/params.h"
+#include "daemon/service.h"
+
+namespace twofactor {
+
+namespace err = protocol::error;
+using protocol::json;
+
+namespace {
+
+Refusal not_found(const std::string& id) {
+    return Refusal{err::NotFound,
+                   {{"twoFactorId", id.substr(0, 64)},
+                    {"message", "the two-factor challenge is unknown, used up or expired"}}};
+}
+
+}  // namespace
+
+std::uint64_t Service::next_unused_step(const std::string& user, std::uint64_t from) const {
+    // Bounded: a user has at most Challenges::kPerUser open challenges and three steps around
+    // now can be used by an app, so a free step is always among the next few.
+    std::uint64_t step = from;
+    for (int i = 0; i < 64; ++i, ++step) {
+        if (!challenges_.step_reserved(user, step) && !store_.step_used(user, step)) return step;
+    }
+    return step;
+}
+
+std::optional<std::uint64_t> Service::accepted_step(const Enrollment& e, const Challenge* challenge,
+                                                    std::string_view code, std::int64_t now) const {
+    if (!is_code_shaped(code)) return std::nullopt;
+    std::optional<std::uint64_t> match;
+    if (challenge && challenge->texted_step &&
+        codes_equal(code, totp_code(e.secret.view(), *challenge->texted_step)))
+        match = challenge->texted_step;
+    // An authenticator app holding the same secret shows the current step's code.
+    std::uint64_t current = totp_step(now);
+    for (std::uint64_t s = current - 1; s <= current + 1; ++s) {
+        if (!match && codes_equal(code, totp_code(e.secret.view(), s))) match = s;
+    }
+    if (match && store_.step_used(e.user, *match)) return std::nullopt;
+    return match;
+}
+
+void Service::record_failure(const std::string& user, std::int64_t now) {
+    FailureState state = store_.get_failures(user);
+    if (state.failures == 0 || now - state.first_failure >= settings_.login.lockout_window) {
+        state.failures = 0;
+        state.first_failure = now;
+    }
+    state.failures += 1;
+    if (state.failures >= settings_.login.lockout_failures) {
+        state.locked_until = now + settings_.login.lockout_duration;
+        log::warning("account locked after repeated wrong codes",
+                     {{"user", user}, {"failures", std::to_string(state.failures)}});
+    }
+    store_.put_failures(user, state);
+}
+
+void Service::begin(const Caller& caller, const json& p, Respond& respond) {
+    std::string user = params::user_name(p);
+    authorize(caller, user);
+    std::string ip = params::optional_string(p, "ipAddress", 64).value_or("");
+    std::string service = params::optional_string(p, "service", 64).value_or("");
+    std::string tty = params::optional_string(p, "tty", 64).value_or("");
+    std::int64_t now = clock_();
+
+    auto e = store_.get_enrollment(user);
+    if (!e)
+        throw Refusal{err::NotEnrolled,
+                      {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
+    check_lock(user, now);
+    if (e->delivery == Delivery::TextMessage) check_text_limits(user, now);
+
+    const auto& login = settings_.login;
+    Challenge& c = challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
+                                      login.resends);
+    c.ip_address = ip;
+    log::info("two-factor challenge started", {{"user", user},
+                                               {"ip", ip},
+                                               {"service", service},
+                                               {"tty", tty},
+                                               {"delivery", delivery_name(e->delivery)}});
+
+    json reply = {
+        {"twoFactorId", c.id},
+        {"delivery", delivery_name(e->delivery)},
+        {"mobilePhone", e->mobile_phone.empty() ? json() : json(mask_phone(e->mobile_phone))},
+        {"expiresIn", login.challenge_lifetime},
+        {"attemptsLeft", c.attempts_left}};
+    if (e->delivery == Delivery::None) {
+        respond(protocol::make_reply(std::move(reply)));
+        return;
+    }
+
+    // A step no other open challenge of this user holds and no login used: sudo typed seconds
+    // after an SSH login gets a working code of its own.
+    std::uint64_t step = next_unused_step(user, totp_step(now));
+    c.texted_step = step;
+    record_text(user, now);
+    std::string code = totp_code(e->secret.view(), step);
+    std::string id = c.id;
+    send_text(e->mobile_phone, code, user,
+              [this, respond, reply = std::move(reply), id](const SmsResult& result) {
+                  if (result.accepted) {
+                      respond(protocol::make_reply(reply));
+                      return;
+                  }
+                  challenges_.erase(id);
+                  log::warning("text message not delivered",
+                               {{"twilio_code", std::to_string(result.twilio_code)},
+                                {"http_status", std::to_string(result.http_status)},
+                                {"reason", result.message}});
+                  respond(delivery_failure(result));
+              });
+    wipe(code);
+}
+
+void Service::resend_code(const Caller& caller, const json& p, Respond& respond) {
+    std::string id = params::required_string(p, "twoFactorId", 64);
+    std::int64_t now = clock_();
+    Challenge* c = challenges_.find(id, now);
+    if (!c) throw not_found(id);
+    authorize(caller, c->user);
+    if (c->delivery != Delivery::TextMessage || !c->texted_step)
+        throw params::invalid("twoFactorId",
+                              "this challenge is answered with an authenticator app");
+    if (c->resends_left <= 0)
+        throw Refusal{err::RateLimited,
+                      {{"retryAfter", c->expires_at - now},
+                       {"message", "the code was resent too many times"}}};
+    check_text_limits(c->user, now);
+    auto e = store_.get_enrollment(c->user);
+    if (!e) throw not_found(id);
+    c->resends_left -= 1;
+    record_text(c->user, now);
+    std::string code = totp_code(e->secret.view(), *c->texted_step);
+    std::string masked = mask_phone(e->mobile_phone);
+    send_text(e->mobile_phone, code, c->user, [respond, masked](const SmsResult& result) {
+        if (result.accepted)
+            respond(protocol::make_reply({{"mobilePhone", masked}}));
+        else
+            respond(delivery_failure(result));
+    });
+    wipe(code);
+}
+
+void Service::complete(const Caller& caller, const json& p, Respond& respond) {
+    std::string id = params::required_string(p, "twoFactorId", 64);
+    SecureString code(params::required_string(p, "code", 64));
+    std::string ip = params::optional_string(p, "ipAddress", 64).value_or("");
+    std::int64_t now = clock_();
+    Challenge* c = challenges_.find(id, now);
+    if (!c) throw not_found(id);
+    authorize(caller, c->user);
+    std::string user = c->user;
+    check_lock(user, now);
+    auto e = store_.get_enrollment(user);
+    if (!e) {
+        challenges_.erase(id);
+        throw not_found(id);
+    }
+
+    auto step = accepted_step(*e, c, code.view(), now);
+    // use_step is the single-use guard: of two logins racing with one code, one wins.
+    if (step && store_.use_step(user, *step)) {
+        challenges_.erase(id);
+        store_.put_failures(user, FailureState{});
+        log::notice("two-factor login succeeded", {{"user", user}, {"ip", ip}});
+        respond(protocol::make_reply({{"user", user}}));
+        return;
+    }
+
+    c->attempts_left -= 1;
+    int left = c->attempts_left;
+    if (left <= 0) challenges_.erase(id);
+    record_failure(user, now);
+    log::warning("wrong two-factor code",
+                 {{"user", user}, {"ip", ip}, {"attempts_left", std::to_string(left)}});
+    FailureState state = store_.get_failures(user);
+    if (state.locked_until > now) {
+        challenges_.erase_user(user);
+        throw Refusal{err::Locked,
+                      {{"user", user},
+                       {"lockedUntil", state.locked_until},
+                       {"message", "the account is locked after too many wrong codes"}}};
+    }
+    throw Refusal{err::InvalidCode,
+                  {{"attemptsLeft", std::max(left, 0)}, {"message", "invalid code"}}};
+}
+
+}  // namespace twofactor

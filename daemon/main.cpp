@@ -1,0 +1,203 @@
+// twofactord: holds the secrets, texts the codes, checks them. Never forks: systemd (Type=notify,
+// socket activation) and a person at a terminal run it the same way.
+#include <getopt.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "common/ini.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/service.h"
+#include "daemon/settings.h"
+#include "daemon/store/cipher.h"
+#include "daemon/store/store.h"
+#include "daemon/twilio/twilio.h"
+#include "paths.h"
+
+namespace twofactor {
+namespace {
+
+constexpr uint64_t kHousekeepingUsec = 60ULL * 1000000ULL;
+
+struct Options {
+    std::string config = paths::kConfig;
+    bool config_given = false;
+    std::string socket;
+    std::string database;
+    std::string key_file;
+    bool debug = false;
+};
+
+void usage(std::FILE* to) {
+    std::fprintf(to,
+                 "Usage: twofactord [OPTIONS]\n"
+                 "The twofactor daemon: texts one-time codes through Twilio and checks them.\n\n"
+                 "  --config PATH     configuration file (default %s)\n"
+                 "  --socket PATH     socket to listen on when not socket-activated\n"
+                 "  --database PATH   SQLite database\n"
+                 "  --key-file PATH   encryption key file when no systemd credential is given\n"
+                 "  --debug           log debug messages\n"
+                 "  --version         print the version\n"
+                 "  --help            print this help\n",
+                 paths::kConfig);
+}
+
+// Exits 2 on a usage error, 0 after --help or --version.
+Options parse_options(int argc, char** argv) {
+    enum { kConfig = 1, kSocket, kDatabase, kKeyFile, kDebug, kVersion, kHelp };
+    static const option kLong[] = {{"config", required_argument, nullptr, kConfig},
+                                   {"socket", required_argument, nullptr, kSocket},
+                                   {"database", required_argument, nullptr, kDatabase},
+                                   {"key-file", required_argument, nullptr, kKeyFile},
+                                   {"debug", no_argument, nullptr, kDebug},
+                                   {"version", no_argument, nullptr, kVersion},
+                                   {"help", no_argument, nullptr, kHelp},
+                                   {nullptr, 0, nullptr, 0}};
+    Options o;
+    int c;
+    while ((c = getopt_long(argc, argv, "", kLong, nullptr)) != -1) {
+        switch (c) {
+            case kConfig:
+                o.config = optarg;
+                o.config_given = true;
+                break;
+            case kSocket:
+                o.socket = optarg;
+                break;
+            case kDatabase:
+                o.database = optarg;
+                break;
+            case kKeyFile:
+                o.key_file = optarg;
+                break;
+            case kDebug:
+                o.debug = true;
+                break;
+            case kVersion:
+                std::printf("twofactord %s\n", paths::kVersion);
+                std::exit(0);
+            case kHelp:
+                usage(stdout);
+                std::exit(0);
+            default:
+                usage(stderr);
+                std::exit(2);
+        }
+    }
+    if (optind < argc) {
+        std::fprintf(stderr, "twofactord: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        std::exit(2);
+    }
+    return o;
+}
+
+// systemd's credential wins over the config file: the token then never sits in /etc.
+void apply_credentials(Settings& settings) {
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    if (!dir) return;
+    std::ifstream in(std::string(dir) + "/twilio-auth-token", std::ios::binary);
+    if (!in) return;
+    std::ostringstream content;
+    content << in.rdbuf();
+    std::string token = content.str();
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    if (!token.empty()) settings.twilio.auth_token = SecureString(std::move(token));
+}
+
+std::int64_t unix_now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+int on_signal(sd_event_source* source, const signalfd_siginfo* info, void*) {
+    log::notice(info->ssi_signo == SIGTERM ? "stopping on SIGTERM" : "stopping on SIGINT");
+    sd_notify(0, "STOPPING=1");
+    sd_event_exit(sd_event_source_get_event(source), 0);
+    return 0;
+}
+
+int on_housekeeping(sd_event_source* source, uint64_t, void* userdata) {
+    auto* service = static_cast<Service*>(userdata);
+    try {
+        service->housekeeping();
+    } catch (const std::exception& e) {
+        log::error("housekeeping failed", {{"error", e.what()}});
+    }
+    sd_event_source_set_time_relative(source, kHousekeepingUsec);
+    sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+    return 0;
+}
+
+int run(const Options& options) {
+    Settings settings = load_settings(options.config, options.config_given);
+    if (!options.socket.empty()) settings.daemon.socket = options.socket;
+    if (!options.database.empty()) settings.daemon.database = options.database;
+    if (!options.key_file.empty()) settings.daemon.key_file = options.key_file;
+    if (options.debug) settings.daemon.debug = true;
+    apply_credentials(settings);
+    log::init(settings.daemon.debug);
+    if (settings.twilio.account_sid.empty() || settings.twilio.auth_token.empty())
+        log::warning("Twilio is not configured (account_sid, auth_token): texts will fail");
+
+    Cipher cipher(load_key(settings.daemon.key_file));
+    Store store(settings.daemon.database, cipher);
+
+    sd_event* loop = nullptr;
+    int r = sd_event_default(&loop);
+    if (r < 0) throw std::runtime_error("cannot create the event loop");
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    sd_event_add_signal(loop, nullptr, SIGTERM, on_signal, nullptr);
+    sd_event_add_signal(loop, nullptr, SIGINT, on_signal, nullptr);
+    sd_event_set_watchdog(loop, 1);
+
+    int status = 0;
+    {
+        TwilioClient twilio(loop, settings.twilio);
+        Service service(settings, store, twilio, unix_now);
+        ListenSocket listener = open_listen_socket(settings.daemon.socket);
+        Server server(loop, listener.fd, service, settings.daemon);
+        sd_event_source* housekeeping = nullptr;
+        sd_event_add_time_relative(loop, &housekeeping, CLOCK_MONOTONIC, kHousekeepingUsec, 0,
+                                   on_housekeeping, &service);
+
+        log::notice("ready", {{"socket", listener.bound_here ? listener.path : "socket-activated"},
+                              {"database", settings.daemon.database}});
+        sd_notify(0, "READY=1\nSTATUS=Serving two-factor requests");
+        status = sd_event_loop(loop);
+        sd_event_source_disable_unref(housekeeping);
+        if (listener.bound_here) unlink(listener.path.c_str());
+    }
+    sd_event_unref(loop);
+    log::notice("stopped");
+    return status < 0 ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace twofactor
+
+int main(int argc, char** argv) {
+    auto options = twofactor::parse_options(argc, argv);
+    twofactor::log::init(options.debug);
+    try {
+        return twofactor::run(options);
+    } catch (const std::exception& e) {
+        twofactor::log::error(e.what());
+        sd_notifyf(0, "STATUS=Failed: %s", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,48 @@
+// Reading request parameters: every field checked for presence, type and size, with a refusal
+// that names the field and says why.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/protocol.h"
+#include "daemon/service.h"
+
+namespace twofactor::params {
+
+inline Refusal invalid(const char* field, const std::string& reason) {
+    return Refusal{
+        protocol::error::InvalidParameter,
+        {{"field", field}, {"reason", reason}, {"message", std::string(field) + ": " + reason}}};
+}
+
+inline std::optional<std::string> optional_string(const protocol::json& p, const char* field,
+                                                  std::size_t max_length) {
+    auto it = p.find(field);
+    if (it == p.end() || it->is_null()) return std::nullopt;
+    if (!it->is_string()) throw invalid(field, "must be a string");
+    const auto& value = it->get_ref<const std::string&>();
+    if (value.size() > max_length)
+        throw invalid(field, "is longer than " + std::to_string(max_length) + " characters");
+    if (value.find('\0') != std::string::npos) throw invalid(field, "contains a NUL character");
+    return value;
+}
+
+inline std::string required_string(const protocol::json& p, const char* field,
+                                   std::size_t max_length) {
+    auto value = optional_string(p, field, max_length);
+    if (!value || value->empty()) throw invalid(field, "is required");
+    return *value;
+}
+
+// A login name as the system knows them: printable, no spaces, colons or slashes.
+inline std::string user_name(const protocol::json& p) {
+    std::string user = required_string(p, "user", 256);
+    for (unsigned char c : user) {
+        if (c <= 0x20 || c == 0x7f || c == ':' || c == '/')
+            throw invalid("user", "is not a valid login name");
+    }
+    return user;
+}
+
+}  // namespace twofactor::params

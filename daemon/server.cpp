@@ -1,0 +1,327 @@
+#include "daemon/server.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "daemon/log.h"
+
+namespace twofactor {
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
+
+std::string login_name(uid_t uid) {
+    std::vector<char> buffer(16384);
+    passwd pw{};
+    passwd* found = nullptr;
+    if (getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found) != 0 || !found) return {};
+    return found->pw_name;
+}
+
+}  // namespace
+
+ListenSocket open_listen_socket(const std::string& path) {
+    int passed = sd_listen_fds(1);
+    if (passed < 0)
+        throw std::runtime_error("cannot read the sockets systemd passed: " + errno_text(-passed));
+    if (passed > 1)
+        throw std::runtime_error("systemd passed " + std::to_string(passed) +
+                                 " sockets; twofactord expects exactly one");
+    if (passed == 1) {
+        int fd = SD_LISTEN_FDS_START;
+        if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0)
+            throw std::runtime_error(
+                "the socket systemd passed is not a listening Unix stream socket");
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return {fd, false, {}};
+    }
+
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof(address.sun_path))
+        throw std::runtime_error("socket path '" + path + "' is empty or too long");
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+
+    auto slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0) {
+        std::string dir = path.substr(0, slash);
+        if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+            throw std::runtime_error("cannot create " + dir + ": " + errno_text(errno));
+    }
+
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error("cannot create a socket: " + errno_text(errno));
+
+    struct stat st {};
+    if (lstat(path.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            close(fd);
+            throw std::runtime_error(path + " exists and is not a socket; not replacing it");
+        }
+        // A live daemon answers; a stale file from a crash refuses and can go.
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool live = probe >= 0 &&
+                    connect(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+        if (probe >= 0) close(probe);
+        if (live) {
+            close(fd);
+            throw std::runtime_error("another daemon is already listening on " + path);
+        }
+        unlink(path.c_str());
+    }
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+        int err = errno;
+        close(fd);
+        throw std::runtime_error("cannot bind " + path + ": " + errno_text(err));
+    }
+    // Every user may connect (self-service, screen lockers); the daemon checks each peer's uid.
+    if (chmod(path.c_str(), 0666) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int err = errno;
+        close(fd);
+        unlink(path.c_str());
+        throw std::runtime_error("cannot listen on " + path + ": " + errno_text(err));
+    }
+    return {fd, true, path};
+}
+
+struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
+    Server* server = nullptr;
+    int fd = -1;
+    Caller caller;
+    protocol::FrameReader reader;
+    std::string out;
+    sd_event_source* io = nullptr;
+    sd_event_source* idle = nullptr;
+    bool busy = false;         // a call is being served; read nothing more until it answers
+    bool in_dispatch = false;  // inside process(): a synchronous answer must not recurse
+    bool closing = false;      // close once `out` is written
+
+    static int on_io(sd_event_source*, int, uint32_t revents, void* userdata) {
+        auto* self = static_cast<Connection*>(userdata);
+        self->handle_io(revents);
+        return 0;
+    }
+
+    static int on_idle(sd_event_source*, uint64_t, void* userdata) {
+        auto* self = static_cast<Connection*>(userdata);
+        if (self->busy) return 0;
+        log::debug("closing an idle or too slow connection",
+                   {{"uid", std::to_string(self->caller.uid)}});
+        self->server->close_connection(self);
+        return 0;
+    }
+
+    void arm_idle_timer() {
+        uint64_t usec = static_cast<uint64_t>(server->settings_.idle_timeout) * 1000000ULL;
+        sd_event_source_set_time_relative(idle, usec);
+        sd_event_source_set_enabled(idle, SD_EVENT_ONESHOT);
+    }
+
+    void update_events() {
+        uint32_t events = 0;
+        if (!busy && !closing) events |= EPOLLIN;
+        if (!out.empty()) events |= EPOLLOUT;
+        sd_event_source_set_io_events(io, events);
+    }
+
+    // Returns false when the connection was closed (the object is gone).
+    bool flush() {
+        while (!out.empty()) {
+            ssize_t n = send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) {
+                out.erase(0, static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+            server->close_connection(this);
+            return false;
+        }
+        if (out.empty() && closing) {
+            server->close_connection(this);
+            return false;
+        }
+        update_events();
+        return true;
+    }
+
+    void handle_io(uint32_t revents) {
+        auto keep = shared_from_this();
+        if (revents & EPOLLOUT) {
+            if (!flush()) return;
+        }
+        if (revents & EPOLLIN) {
+            char buffer[kReadChunk];
+            ssize_t n = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                server->close_connection(this);
+                return;
+            }
+            if (n > 0 && !reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)))) {
+                log::info("closing a connection that sent an oversize message",
+                          {{"uid", std::to_string(caller.uid)}});
+                server->close_connection(this);
+                return;
+            }
+            process();
+            return;
+        }
+        if (revents & (EPOLLHUP | EPOLLERR)) {
+            if (busy) {
+                sd_event_source_set_enabled(io, SD_EVENT_OFF);
+                return;  // the pending answer finds the peer gone and closes then
+            }
+            server->close_connection(this);
+        }
+    }
+
+    void answer(protocol::json message) {
+        try {
+            out += protocol::encode(message);
+        } catch (const std::exception&) {
+            out += protocol::encode(protocol::make_error(
+                protocol::error::InternalError, {{"message", "the answer was too large"}}));
+        }
+        busy = false;
+        if (in_dispatch) return;  // process() goes on with the next buffered call
+        if (!flush()) return;
+        arm_idle_timer();
+        process();
+    }
+
+    void process() {
+        auto keep = shared_from_this();
+        in_dispatch = true;
+        while (!busy && !closing) {
+            protocol::json message;
+            auto status = reader.next(message);
+            if (status == protocol::FrameReader::Status::NeedMore) break;
+            if (status != protocol::FrameReader::Status::Message) {
+                log::info("closing a connection that sent a malformed message",
+                          {{"uid", std::to_string(caller.uid)}});
+                in_dispatch = false;
+                server->close_connection(this);
+                return;
+            }
+            auto request = protocol::parse_request(message);
+            if (!request) {
+                out += protocol::encode(protocol::make_error(
+                    protocol::error::InvalidParameter,
+                    {{"field", "method"},
+                     {"reason", "a call is {\"method\": string, \"parameters\": object}"},
+                     {"message", "malformed call"}}));
+                continue;
+            }
+            busy = true;
+            std::weak_ptr<Connection> weak = keep;
+            try {
+                server->service_.handle(caller, *request, [weak](protocol::json reply) {
+                    if (auto self = weak.lock()) self->answer(std::move(reply));
+                });
+            } catch (const std::exception& e) {
+                log::error("a call failed", {{"method", request->method}, {"error", e.what()}});
+                answer(protocol::make_error(protocol::error::InternalError,
+                                            {{"message", "the daemon failed; see its log"}}));
+            }
+            if (closing || fd < 0) break;
+        }
+        in_dispatch = false;
+        if (fd < 0) return;
+        if (!busy) arm_idle_timer();
+        flush();
+    }
+};
+
+Server::Server(sd_event* loop, int listen_fd, Service& service, const DaemonSettings& settings)
+    : loop_(loop), service_(service), settings_(settings) {
+    int r = sd_event_add_io(loop_, &accept_source_, listen_fd, EPOLLIN, &Server::on_accept, this);
+    if (r < 0) throw std::runtime_error("cannot watch the listening socket: " + errno_text(-r));
+}
+
+Server::~Server() {
+    while (!connections_.empty()) close_connection(connections_.begin()->first);
+    sd_event_source_unref(accept_source_);
+}
+
+int Server::on_accept(sd_event_source*, int fd, uint32_t, void* userdata) {
+    auto* self = static_cast<Server*>(userdata);
+    // Bounded: take what is queued now, then let the loop serve others.
+    for (int i = 0; i < 64; ++i) {
+        int client = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (client < 0) {
+            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                log::warning("accept failed", {{"error", errno_text(errno)}});
+            break;
+        }
+        self->accept_one(client);
+    }
+    return 0;
+}
+
+void Server::accept_one(int client_fd) {
+    ucred peer{};
+    socklen_t len = sizeof(peer);
+    if (getsockopt(client_fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) {
+        close(client_fd);
+        return;
+    }
+    if (connections_.size() >= static_cast<std::size_t>(settings_.max_connections) ||
+        per_uid_[peer.uid] >= settings_.max_connections_per_uid) {
+        log::warning("refusing a connection: too many open", {{"uid", std::to_string(peer.uid)}});
+        close(client_fd);
+        if (per_uid_[peer.uid] == 0) per_uid_.erase(peer.uid);
+        return;
+    }
+    auto connection = std::make_shared<Connection>();
+    connection->server = this;
+    connection->fd = client_fd;
+    connection->caller.uid = peer.uid;
+    connection->caller.user = login_name(peer.uid);
+    int r = sd_event_add_io(loop_, &connection->io, client_fd, EPOLLIN, &Connection::on_io,
+                            connection.get());
+    if (r >= 0)
+        r = sd_event_add_time_relative(loop_, &connection->idle, CLOCK_MONOTONIC,
+                                       static_cast<uint64_t>(settings_.idle_timeout) * 1000000ULL,
+                                       0, &Connection::on_idle, connection.get());
+    if (r < 0) {
+        log::error("cannot watch a connection", {{"error", errno_text(-r)}});
+        sd_event_source_unref(connection->io);
+        close(client_fd);
+        return;
+    }
+    per_uid_[peer.uid] += 1;
+    connections_.emplace(connection.get(), std::move(connection));
+}
+
+void Server::close_connection(Connection* connection) {
+    auto it = connections_.find(connection);
+    if (it == connections_.end()) return;
+    auto keep = it->second;
+    connections_.erase(it);
+    sd_event_source_disable_unref(keep->io);
+    sd_event_source_disable_unref(keep->idle);
+    keep->io = nullptr;
+    keep->idle = nullptr;
+    close(keep->fd);
+    keep->fd = -1;
+    keep->closing = true;
+    if (--per_uid_[keep->caller.uid] <= 0) per_uid_.erase(keep->caller.uid);
+}
+
+}  // namespace twofactor

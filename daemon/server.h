@@ -1,0 +1,54 @@
+// The daemon's socket: accepts connections, reads Varlink-framed calls, knows each peer by
+// SO_PEERCRED, bounds connections per uid and in total, closes idle and slow ones, and hands each
+// call to the Service. One call per connection at a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "daemon/service.h"
+#include "daemon/settings.h"
+
+typedef struct sd_event sd_event;
+typedef struct sd_event_source sd_event_source;
+
+namespace twofactor {
+
+// The listening socket: the one systemd passed (socket activation), or one bound to `path`.
+// Throws std::runtime_error with what failed and the path.
+struct ListenSocket {
+    int fd = -1;
+    bool bound_here = false;  // we created the file, so we remove it on exit
+    std::string path;
+};
+ListenSocket open_listen_socket(const std::string& path);
+
+class Server {
+  public:
+    Server(sd_event* loop, int listen_fd, Service& service, const DaemonSettings& settings);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    std::size_t connections() const { return connections_.size(); }
+
+  private:
+    struct Connection;
+    friend struct Connection;
+
+    static int on_accept(sd_event_source* source, int fd, uint32_t revents, void* userdata);
+    void accept_one(int client_fd);
+    void close_connection(Connection* connection);
+
+    sd_event* loop_;
+    sd_event_source* accept_source_ = nullptr;
+    Service& service_;
+    const DaemonSettings& settings_;
+    std::map<Connection*, std::shared_ptr<Connection>> connections_;
+    std::map<uid_t, int> per_uid_;
+};
+
+}  // namespace twofactor

@@ -1,0 +1,92 @@
+// The two-factor methods of the wire protocol: who may call them, what they check, what they
+// store and what they text. Transport-free: the server hands in a caller and a request and gets
+// exactly one reply message back through `Respond`, possibly later (after Twilio answered).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/protocol.h"
+#include "common/secure.h"
+#include "daemon/challenges.h"
+#include "daemon/limits.h"
+#include "daemon/settings.h"
+#include "daemon/store/store.h"
+#include "daemon/twilio/twilio.h"
+
+namespace twofactor {
+
+struct Caller {
+    uid_t uid = 0;
+    std::string user;  // login name of the uid, empty if it has none
+    bool is_root() const { return uid == 0; }
+};
+
+// A refusal carried to the reply: one protocol error with its parameters.
+struct Refusal {
+    const char* error;
+    protocol::json parameters;
+};
+
+// The DeliveryFailed error for a text Twilio did not accept.
+protocol::json delivery_failure(const SmsResult& result);
+
+class Service {
+  public:
+    using Respond = std::function<void(protocol::json message)>;
+    using Clock = std::function<std::int64_t()>;  // Unix seconds
+
+    Service(const Settings& settings, Store& store, TwilioClient& twilio, Clock clock);
+
+    // Runs one request; `respond` is called exactly once, now or from the event loop later.
+    void handle(const Caller& caller, const protocol::Request& request, Respond respond);
+
+    // Drops expired challenges, old rate-limit entries and used steps that can never match again.
+    void housekeeping();
+
+  private:
+    using Handler = void (Service::*)(const Caller&, const protocol::json&, Respond&);
+
+    void generate_secret(const Caller&, const protocol::json&, Respond&);
+    void send_code(const Caller&, const protocol::json&, Respond&);
+    void send_setup_code(const Caller&, const protocol::json&, Respond&);
+    void resend_code(const Caller&, const protocol::json&, Respond&);
+    void enable(const Caller&, const protocol::json&, Respond&);
+    void disable(const Caller&, const protocol::json&, Respond&);
+    void status(const Caller&, const protocol::json&, Respond&);
+    void unlock(const Caller&, const protocol::json&, Respond&);
+    void begin(const Caller&, const protocol::json&, Respond&);
+    void complete(const Caller&, const protocol::json&, Respond&);
+
+    // Shared checks.
+    void authorize(const Caller& caller, const std::string& user) const;
+    std::string normalize_number(const std::string& input) const;
+    void check_lock(const std::string& user, std::int64_t now) const;
+    void check_text_limits(const std::string& user_key, std::int64_t now);
+    void record_text(const std::string& user_key, std::int64_t now);
+    std::uint64_t next_unused_step(const std::string& user, std::uint64_t from) const;
+    std::optional<std::uint64_t> accepted_step(const Enrollment& e, const Challenge* challenge,
+                                               std::string_view code, std::int64_t now) const;
+    void record_failure(const std::string& user, std::int64_t now);
+    void send_text(const std::string& phone, const std::string& code, const std::string& user,
+                   std::function<void(const SmsResult&)> done);
+
+    const Settings& settings_;
+    Store& store_;
+    TwilioClient& twilio_;
+    Clock clock_;
+    Challenges challenges_;
+    RateLimiter user_texts_;    // per enrolled user, per hour
+    RateLimiter enroll_texts_;  // per non-root uid enrolling itself, per hour
+    RateLimiter number_texts_;  // per destination number, per hour: nobody's phone is flooded
+    RateLimiter all_texts_;     // everything, per minute: the Twilio bill
+    // Setup codes texted per secret (keyed by the secret's SHA-256), with when they were sent.
+    std::map<std::string, std::vector<std::pair<std::uint64_t, std::int64_t>>> setup_texts_;
+};
+
+}  // namespace twofactor

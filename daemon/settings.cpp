@@ -1,0 +1,205 @@
+#include "daemon/settings.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/ini.h"
+#include "paths.h"
+
+namespace twofactor {
+namespace {
+
+// Every key the daemon knows; anything else in the file is a mistake worth stopping for.
+const std::map<std::string, std::set<std::string>> kKnownKeys = {
+    {"daemon",
+     {"socket", "database", "key_file", "debug", "max_connections", "max_connections_per_uid",
+      "idle_timeout"}},
+    {"twilio",
+     {"account_sid", "auth_token", "auth_token_file", "from", "messaging_service_sid", "api_url",
+      "timeout", "request_timeout", "max_attempts"}},
+    {"sms",
+     {"default_country_code", "message", "allowed_country_codes", "user_texts_per_hour",
+      "texts_per_minute", "enroll_texts_per_hour"}},
+    {"login", {"challenge_lifetime", "tries", "resends"}},
+    {"lockout", {"failures", "window", "duration"}},
+};
+
+class Reader {
+  public:
+    explicit Reader(const IniFile& ini) : ini_(ini) {}
+
+    [[noreturn]] void fail(const IniValue& v, const std::string& why) const {
+        throw ConfigError(ini_.name() + ":" + std::to_string(v.line) + ": " + why);
+    }
+
+    void text(const char* section, const char* key, std::string& out) const {
+        if (auto v = ini_.get(section, key)) out = v->value;
+    }
+
+    template <typename Int>
+    void number(const char* section, const char* key, Int& out, long long min,
+                long long max) const {
+        auto v = ini_.get(section, key);
+        if (!v) return;
+        long long parsed = 0;
+        const char* begin = v->value.data();
+        const char* end = begin + v->value.size();
+        auto [ptr, ec] = std::from_chars(begin, end, parsed);
+        if (ec != std::errc() || ptr != end || v->value.empty())
+            fail(*v, std::string(key) + " must be a whole number, not '" + v->value + "'");
+        if (parsed < min || parsed > max)
+            fail(*v, std::string(key) + " must be between " + std::to_string(min) + " and " +
+                         std::to_string(max) + ", not " + v->value);
+        out = static_cast<Int>(parsed);
+    }
+
+    void boolean(const char* section, const char* key, bool& out) const {
+        auto v = ini_.get(section, key);
+        if (!v) return;
+        if (v->value == "yes" || v->value == "true" || v->value == "1" || v->value == "on")
+            out = true;
+        else if (v->value == "no" || v->value == "false" || v->value == "0" || v->value == "off")
+            out = false;
+        else
+            fail(*v, std::string(key) + " must be yes or no, not '" + v->value + "'");
+    }
+
+    void digits(const char* section, const char* key, std::string& out) const {
+        auto v = ini_.get(section, key);
+        if (!v) return;
+        std::string value = v->value;
+        if (!value.empty() && value[0] == '+') value.erase(0, 1);
+        if (value.empty() || value.size() > 3 ||
+            value.find_first_not_of("0123456789") != std::string::npos || value[0] == '0')
+            fail(*v, std::string(key) + " must be a country calling code such as 1 or 44, not '" +
+                         v->value + "'");
+        out = value;
+    }
+
+    const IniFile& ini() const { return ini_; }
+
+  private:
+    const IniFile& ini_;
+};
+
+std::string read_secret_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(path + ": " + std::strerror(errno));
+    std::ostringstream content;
+    content << in.rdbuf();
+    std::string value = content.str();
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' '))
+        value.pop_back();
+    return value;
+}
+
+void check_known_keys(const IniFile& ini) {
+    for (const auto& [section, keys] : ini.sections()) {
+        auto known = kKnownKeys.find(section);
+        for (const auto& [key, value] : keys) {
+            if (known == kKnownKeys.end())
+                throw ConfigError(ini.name() + ":" + std::to_string(value.line) +
+                                  ": unknown section [" + section + "]");
+            if (!known->second.count(key))
+                throw ConfigError(ini.name() + ":" + std::to_string(value.line) +
+                                  ": unknown key '" + key + "' in [" + section + "]");
+        }
+    }
+}
+
+void read_allowed_countries(const Reader& r, SmsSettings& sms) {
+    auto v = r.ini().get("sms", "allowed_country_codes");
+    if (!v) return;
+    std::string item;
+    std::istringstream list(v->value);
+    while (std::getline(list, item, ',')) {
+        auto first = item.find_first_not_of(" \t+");
+        auto last = item.find_last_not_of(" \t");
+        if (first == std::string::npos) continue;
+        item = item.substr(first, last - first + 1);
+        if (item.size() > 3 || item.find_first_not_of("0123456789") != std::string::npos)
+            r.fail(*v, "allowed_country_codes must list calling codes such as 1, 44; '" + item +
+                           "' is not one");
+        sms.allowed_country_codes.push_back(item);
+    }
+}
+
+}  // namespace
+
+Settings load_settings(const std::string& path, bool must_exist) {
+    Settings s;
+    s.daemon.socket = paths::kSocket;
+    s.daemon.database = paths::kDatabase;
+    s.daemon.key_file = paths::kKeyFile;
+
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT && !must_exist) return s;
+        throw ConfigError(path + ": " + std::strerror(errno));
+    }
+    IniFile ini = IniFile::load(path);
+    check_known_keys(ini);
+    Reader r(ini);
+
+    r.text("daemon", "socket", s.daemon.socket);
+    r.text("daemon", "database", s.daemon.database);
+    r.text("daemon", "key_file", s.daemon.key_file);
+    r.boolean("daemon", "debug", s.daemon.debug);
+    r.number("daemon", "max_connections", s.daemon.max_connections, 1, 65536);
+    r.number("daemon", "max_connections_per_uid", s.daemon.max_connections_per_uid, 1, 65536);
+    r.number("daemon", "idle_timeout", s.daemon.idle_timeout, 1, 3600);
+
+    r.text("twilio", "account_sid", s.twilio.account_sid);
+    std::string token;
+    r.text("twilio", "auth_token", token);
+    std::string token_file;
+    r.text("twilio", "auth_token_file", token_file);
+    if (!token.empty() && !token_file.empty())
+        r.fail(*ini.get("twilio", "auth_token_file"),
+               "give auth_token or auth_token_file, not both");
+    if (!token_file.empty()) token = read_secret_file(token_file);
+    s.twilio.auth_token = SecureString(std::move(token));
+    r.text("twilio", "from", s.twilio.from);
+    r.text("twilio", "messaging_service_sid", s.twilio.messaging_service_sid);
+    r.text("twilio", "api_url", s.twilio.api_url);
+    if (auto v = ini.get("twilio", "api_url")) {
+        if (auto why = check_api_url(s.twilio.api_url)) r.fail(*v, *why);
+    }
+    long long timeout = s.twilio.deadline.count() / 1000;
+    r.number("twilio", "timeout", timeout, 1, 300);
+    s.twilio.deadline = std::chrono::seconds(timeout);
+    long long request_timeout = s.twilio.request_timeout.count() / 1000;
+    r.number("twilio", "request_timeout", request_timeout, 1, 300);
+    s.twilio.request_timeout = std::chrono::seconds(request_timeout);
+    r.number("twilio", "max_attempts", s.twilio.max_attempts, 1, 10);
+
+    r.digits("sms", "default_country_code", s.sms.default_country_code);
+    r.text("sms", "message", s.sms.message);
+    if (auto v = ini.get("sms", "message")) {
+        if (s.sms.message.find("{code}") == std::string::npos)
+            r.fail(*v, "message must contain {code} where the code goes");
+        if (s.sms.message.size() > 1000) r.fail(*v, "message is longer than 1000 characters");
+    }
+    read_allowed_countries(r, s.sms);
+    r.number("sms", "user_texts_per_hour", s.sms.user_texts_per_hour, 1, 1000);
+    r.number("sms", "texts_per_minute", s.sms.texts_per_minute, 1, 100000);
+    r.number("sms", "enroll_texts_per_hour", s.sms.enroll_texts_per_hour, 1, 1000);
+
+    r.number("login", "challenge_lifetime", s.login.challenge_lifetime, 10, 3600);
+    r.number("login", "tries", s.login.tries, 1, 10);
+    r.number("login", "resends", s.login.resends, 0, 10);
+    // NIST SP 800-63B §5.2.2: no more than 100 consecutive failures before a lock.
+    r.number("lockout", "failures", s.login.lockout_failures, 1, 100);
+    r.number("lockout", "window", s.login.lockout_window, 1, 86400);
+    r.number("lockout", "duration", s.login.lockout_duration, 1, 86400);
+    return s;
+}
+
+}  // namespace twofactor

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs everything the build, the tests and the demo need (Debian 12, as root).
+set -eu
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: run as root (it uses apt-get)" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+    build-essential cmake pkg-config git ca-certificates \
+    libpam0g-dev libsystemd-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev \
+    libcmocka-dev nlohmann-json3-dev libfmt-dev \
+    python3 python3-pexpect sqlite3 \
+    pamtester libpam-wrapper openssh-server openssh-client sudo expect passwd util-linux \
+    valgrind systemd clang libclang-rt-14-dev llvm \
+    debhelper devscripts lintian fakeroot dpkg-dev

@@ -1,0 +1,141 @@
+#include <cmocka.h>
+#include <csetjmp>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "common/ini.h"
+#include "daemon/settings.h"
+
+using twofactor::ConfigError;
+using twofactor::load_settings;
+
+namespace {
+
+std::string g_path;
+
+int make_path(void**) {
+    char pattern[] = "/tmp/twofactor-settings-XXXXXX";
+    int fd = mkstemp(pattern);
+    if (fd < 0) return -1;
+    close(fd);
+    g_path = pattern;
+    return 0;
+}
+
+int remove_path(void**) {
+    std::remove(g_path.c_str());
+    return 0;
+}
+
+void write_config(const std::string& text) {
+    std::ofstream(g_path, std::ios::trunc) << text;
+}
+
+// Loads the config and returns the error text, or "" when it loaded.
+std::string load_error() {
+    try {
+        load_settings(g_path, true);
+        return "";
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+}
+
+}  // namespace
+
+static void a_full_file_is_read(void**) {
+    write_config(
+        "[daemon]\nsocket = /tmp/s\ndatabase = /tmp/d.db\nkey_file = /tmp/k\ndebug = yes\n"
+        "[twilio]\naccount_sid = AC123\nauth_token = tok\nfrom = +15005550006\n"
+        "api_url = http://127.0.0.1:8080\ntimeout = 15\n"
+        "[sms]\ndefault_country_code = 1\nmessage = \"Code: {code} #1\"\n"
+        "allowed_country_codes = 1, 44\n"
+        "[login]\nchallenge_lifetime = 120\ntries = 3\n"
+        "[lockout]\nfailures = 20\nwindow = 600\nduration = 60\n");
+    auto s = load_settings(g_path, true);
+    assert_string_equal(s.daemon.socket.c_str(), "/tmp/s");
+    assert_true(s.daemon.debug);
+    assert_string_equal(s.twilio.auth_token.c_str(), "tok");
+    assert_int_equal(s.twilio.deadline.count(), 15000);
+    assert_string_equal(s.sms.default_country_code.c_str(), "1");
+    assert_string_equal(s.sms.message.c_str(), "Code: {code} #1");
+    assert_int_equal(s.sms.allowed_country_codes.size(), 2);
+    assert_string_equal(s.sms.allowed_country_codes[1].c_str(), "44");
+    assert_int_equal(s.login.challenge_lifetime, 120);
+    assert_int_equal(s.login.lockout_failures, 20);
+}
+
+static void a_missing_file_gives_defaults_unless_required(void**) {
+    auto s = load_settings("/nonexistent/twofactord.conf", false);
+    assert_int_equal(s.login.challenge_lifetime, 300);
+    assert_int_equal(s.login.tries, 5);
+    assert_int_equal(s.login.lockout_failures, 10);
+    assert_int_equal(s.login.lockout_duration, 900);
+    bool threw = false;
+    try {
+        load_settings("/nonexistent/twofactord.conf", true);
+    } catch (const ConfigError&) {
+        threw = true;
+    }
+    assert_true(threw);
+}
+
+static void errors_name_the_file_line_and_problem(void**) {
+    write_config("[login]\ntries = many\n");
+    auto e = load_error();
+    assert_true(e.find(g_path + ":2:") == 0);
+    assert_true(e.find("whole number") != std::string::npos);
+
+    write_config("[lockout]\nfailures = 101\n");
+    assert_true(load_error().find("between 1 and 100") != std::string::npos);
+
+    write_config("[daemon]\nsokcet = /tmp/x\n");
+    assert_true(load_error().find("unknown key 'sokcet'") != std::string::npos);
+
+    write_config("[nonsense]\na = b\n");
+    assert_true(load_error().find("unknown section") != std::string::npos);
+
+    write_config("[sms]\nmessage = no placeholder\n");
+    assert_true(load_error().find("{code}") != std::string::npos);
+
+    write_config("[sms]\ndefault_country_code = one\n");
+    assert_true(load_error().find("country calling code") != std::string::npos);
+
+    write_config("[twilio]\napi_url = http://example.com\n");
+    assert_true(load_error().find(":2:") != std::string::npos);
+
+    write_config("[daemon]\ndebug = perhaps\n");
+    assert_true(load_error().find("yes or no") != std::string::npos);
+}
+
+static void the_token_may_come_from_a_file(void**) {
+    std::string token_path = g_path + ".token";
+    std::ofstream(token_path) << "secret-token\n";
+    write_config("[twilio]\nauth_token_file = " + token_path + "\n");
+    auto s = load_settings(g_path, true);
+    assert_string_equal(s.twilio.auth_token.c_str(), "secret-token");
+    write_config("[twilio]\nauth_token = a\nauth_token_file = " + token_path + "\n");
+    assert_true(load_error().find("not both") != std::string::npos);
+    std::remove(token_path.c_str());
+    write_config("[twilio]\nauth_token_file = " + token_path + "\n");
+    assert_true(load_error().find("No such file") != std::string::npos);
+}
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_full_file_is_read, make_path, remove_path),
+        cmocka_unit_test(a_missing_file_gives_defaults_unless_required),
+        cmocka_unit_test_setup_teardown(errors_name_the_file_line_and_problem, make_path,
+                                        remove_path),
+        cmocka_unit_test_setup_teardown(the_token_may_come_from_a_file, make_path, remove_path),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
