@@ -64,6 +64,9 @@ public:
 
 private:
     std::string buffer_;
+    // Index just past the last NUL in buffer_ (0 when none): where the unterminated data
+    // begins. Kept so a peer sending a byte at a time costs linear, not quadratic, work.
+    std::size_t unterminated_from_ = 0;
 };
 
 // A validated request: method name and parameters object (empty object when absent).
