@@ -1,5 +1,7 @@
 #include "common/client.h"
 
+#include "common/secure.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>

@@ -1,10 +1,13 @@
-#include <cmocka.h>
 #include <csetjmp>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 
 #include <set>
+
+extern "C" {
+#include <cmocka.h>
+}
 
 #include "daemon/challenges.h"
 

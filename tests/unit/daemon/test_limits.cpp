@@ -1,8 +1,11 @@
-#include <cmocka.h>
 #include <csetjmp>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+
+extern "C" {
+#include <cmocka.h>
+}
 
 #include "daemon/limits.h"
 

@@ -1,4 +1,3 @@
-#include <cmocka.h>
 #include <csetjmp>
 #include <cstdarg>
 #include <cstddef>
@@ -10,6 +9,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+
+extern "C" {
+#include <cmocka.h>
+}
 
 #include "common/ini.h"
 #include "daemon/settings.h"
