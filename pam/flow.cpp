@@ -1,0 +1,300 @@
+#include "pam/flow.h"
+
+#include <security/pam_ext.h>
+#include <syslog.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/client.h"
+#include "common/protocol.h"
+#include "common/secure.h"
+#include "pam/conversation.h"
+#include "pam/log.h"
+#include "pam/outcomes.h"
+
+namespace twofactor::pam {
+namespace {
+
+using protocol::json;
+
+// `resend` answers beyond this count as wrong tries, so the prompt loop always ends.
+constexpr int kMaxResendRequests = 5;
+constexpr const char* kNoMoreTexts =
+    "No more codes can be texted for this login; use the last one.";
+
+std::optional<std::string> string_field(const json& object, const char* key) {
+    auto found = object.find(key);
+    if (found == object.end() || !found->is_string()) return std::nullopt;
+    return found->get<std::string>();
+}
+
+std::optional<std::int64_t> number_field(const json& object, const char* key) {
+    auto found = object.find(key);
+    if (found == object.end() || !found->is_number_integer()) return std::nullopt;
+    return found->get<std::int64_t>();
+}
+
+std::string pam_item(pam_handle_t* pamh, int type) {
+    const void* item = nullptr;
+    if (pam_get_item(pamh, type, &item) != PAM_SUCCESS || item == nullptr) return {};
+    return static_cast<const char*>(item);
+}
+
+bool is_six_digits(std::string_view text) {
+    return text.size() == 6 &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string_view trimmed(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return text.substr(first, last - first + 1);
+}
+
+std::string tries_left(std::int64_t left) {
+    return std::to_string(left) + (left == 1 ? " try left." : " tries left.");
+}
+
+// The client refuses a socket served by another uid; that is an impostor, not an outage, and
+// never falls under failmode=safe.
+bool is_impostor(const Unreachable& error) {
+    return std::string_view(error.what()).find("is served by uid") != std::string_view::npos;
+}
+
+// Where a login ends: the outcome, what the sentence needs, and why, for the log.
+struct Ending {
+    Outcome outcome;
+    OutcomeDetails details{};
+    std::string reason{};
+};
+
+// A daemon error that ends the login, whichever call it answered.
+Ending ending_for_error(const CallResult& reply, std::string_view call) {
+    const std::string where = std::string(call) + ": ";
+    const json& p = reply.parameters;
+    if (reply.error == protocol::error::NotEnrolled) return {Outcome::NotEnrolled};
+    if (reply.error == protocol::error::NotFound)
+        return {Outcome::Expired, {}, where + "challenge unknown, used up or expired"};
+    if (reply.error == protocol::error::Locked) {
+        OutcomeDetails details;
+        details.locked_until = number_field(p, "lockedUntil").value_or(0);
+        return {Outcome::Locked, details,
+                where + "locked until " + std::to_string(details.locked_until)};
+    }
+    if (reply.error == protocol::error::DeliveryFailed) {
+        // Twilio's message may quote the number: log its codes only.
+        return {Outcome::DeliveryFailed,
+                {},
+                where + "Twilio error " + std::to_string(number_field(p, "code").value_or(0)) +
+                    ", HTTP status " + std::to_string(number_field(p, "status").value_or(0))};
+    }
+    if (reply.error == protocol::error::RateLimited) {
+        OutcomeDetails details;
+        details.retry_after = number_field(p, "retryAfter").value_or(0);
+        return {Outcome::RateLimited, details,
+                where + "retry after " + std::to_string(details.retry_after) + " s"};
+    }
+    if (reply.error == protocol::error::PermissionDenied)
+        return {Outcome::PermissionDenied, {}, where + "the daemon refused this caller"};
+    if (reply.error == protocol::error::InternalError)
+        return {Outcome::DaemonFailed, {}, where + "the daemon failed; see its journal"};
+    if (reply.error == protocol::error::InvalidParameter)
+        return {Outcome::ProtocolError,
+                {},
+                where + "invalid parameter " + printable(string_field(p, "field").value_or("?")) +
+                    ": " + printable(string_field(p, "reason").value_or("?"))};
+    return {Outcome::ProtocolError, {}, where + "unexpected error " + printable(reply.error)};
+}
+
+class Login {
+  public:
+    Login(pam_handle_t* pamh, int flags, const Options& options)
+        : pamh_(pamh), options_(options), conversation_(pamh, (flags & PAM_SILENT) != 0) {}
+
+    int run() {
+        const char* user = nullptr;
+        const int status = pam_get_user(pamh_, &user, nullptr);
+        if (status == PAM_CONV_AGAIN) return PAM_INCOMPLETE;
+        if (status != PAM_SUCCESS) {
+            log(pamh_, LOG_ERR,
+                std::string("cannot get the user name: ") + pam_strerror(pamh_, status));
+            return status;
+        }
+        user_ = user != nullptr ? user : "";
+        rhost_ = pam_item(pamh_, PAM_RHOST);
+        service_ = pam_item(pamh_, PAM_SERVICE);
+        tty_ = pam_item(pamh_, PAM_TTY);
+        if (user_.empty()) return finish({Outcome::NoUser, {}, "empty user name"});
+
+        Ending ending{Outcome::ProtocolError};
+        try {
+            ending = challenge();
+        } catch (const Unreachable& error) {
+            const bool let_in = options_.failmode == FailMode::Safe && !is_impostor(error);
+            ending = {let_in ? Outcome::UnreachableLetIn : Outcome::Unreachable, {}, error.what()};
+        } catch (const json::exception& error) {
+            ending = {Outcome::ProtocolError, {}, std::string("bad reply: ") + error.what()};
+        }
+        if (ending.outcome == Outcome::NotEnrolled && options_.nullok)
+            ending.outcome = Outcome::NotEnrolledIgnored;
+        return finish(ending);
+    }
+
+  private:
+    // Every call gets its own connection: a user may take longer to type a code than the
+    // daemon keeps an idle connection open.
+    CallResult call(std::string_view method, const json& parameters) {
+        Client client(options_.socket, options_.timeout);
+        return client.call(method, parameters);
+    }
+
+    Ending challenge() {
+        json begin{{"user", user_}};
+        if (!rhost_.empty()) begin["ipAddress"] = rhost_;
+        if (!service_.empty()) begin["service"] = service_;
+        if (!tty_.empty()) begin["tty"] = tty_;
+        const CallResult reply = call(protocol::method::Begin, begin);
+        if (!reply.ok()) return ending_for_error(reply, "Begin");
+
+        const auto id = string_field(reply.parameters, "twoFactorId");
+        const auto delivery = string_field(reply.parameters, "delivery");
+        if (!id || id->empty() || !delivery)
+            return {Outcome::ProtocolError, {}, "Begin: reply without twoFactorId or delivery"};
+        two_factor_id_ = *id;
+        texted_ = *delivery == "TextMessage";
+        if (!texted_ && *delivery != "None")
+            return {Outcome::ProtocolError, {}, "Begin: unknown delivery " + printable(*delivery)};
+
+        if (texted_) {
+            phone_ = string_field(reply.parameters, "mobilePhone").value_or("your phone");
+            conversation_.info("A verification code was texted to " + phone_ +
+                               ". Type resend to get a new one.");
+        } else {
+            conversation_.info("Enter the 6-digit code from your authenticator app.");
+        }
+        if (options_.debug)
+            log(pamh_, LOG_DEBUG,
+                "challenge begun for user " + printable(user_) + ", delivery " + *delivery +
+                    ", expires in " +
+                    std::to_string(number_field(reply.parameters, "expiresIn").value_or(0)) + " s");
+        return prompt_until_done();
+    }
+
+    Ending prompt_until_done() {
+        const char* prompt = texted_ ? "Verification code: " : "Authenticator app code: ";
+        int wrong = 0;
+        int resends = 0;
+        while (wrong < options_.tries) {
+            std::optional<SecureString> answer = conversation_.ask(prompt, options_.echo);
+            if (!answer) return {Outcome::ConversationFailed, {}, "the application could not ask"};
+            const SecureString typed(trimmed(answer->view()));
+            answer.reset();
+
+            if (typed.view() == "resend" && resends < kMaxResendRequests) {
+                ++resends;
+                if (auto ending = resend()) return *ending;
+                continue;
+            }
+            if (typed.view() == "resend") {
+                ++wrong;
+                conversation_.error(kNoMoreTexts);
+                continue;
+            }
+            if (!is_six_digits(typed.view())) {
+                ++wrong;
+                conversation_.error("A code is 6 digits.");
+                continue;
+            }
+            json complete{{"twoFactorId", two_factor_id_}, {"code", ""}};
+            // Written in place so the one copy of the code in the request is the one wiped.
+            complete["code"].get_ref<std::string&>().assign(typed.view());
+            if (!rhost_.empty()) complete["ipAddress"] = rhost_;
+            const CallResult reply = call(protocol::method::Complete, complete);
+            wipe(complete["code"].get_ref<std::string&>());
+            if (reply.ok()) return accepted(reply);
+            if (reply.error != protocol::error::InvalidCode)
+                return ending_for_error(reply, "Complete");
+
+            ++wrong;
+            std::int64_t left = options_.tries - wrong;
+            if (auto daemon_left = number_field(reply.parameters, "attemptsLeft"))
+                left = std::min(left, *daemon_left);
+            if (left <= 0)
+                return {Outcome::TooManyTries, {}, "wrong codes: " + std::to_string(wrong)};
+            conversation_.error("That code is wrong; " + tries_left(left));
+        }
+        return {Outcome::TooManyTries, {}, "wrong codes: " + std::to_string(wrong)};
+    }
+
+    Ending accepted(const CallResult& reply) {
+        // The daemon names the challenge's user; anyone else means a confused daemon.
+        const auto who = string_field(reply.parameters, "user");
+        if (who && *who != user_)
+            return {Outcome::ProtocolError, {}, "Complete: the challenge belongs to another user"};
+        return {Outcome::Success};
+    }
+
+    // Texts the code again; an Ending only when the login cannot go on.
+    std::optional<Ending> resend() {
+        if (!texted_) {
+            conversation_.error(
+                "Your codes come from your authenticator app; no code can be texted.");
+            return std::nullopt;
+        }
+        const CallResult reply =
+            call(protocol::method::SendCode, json{{"twoFactorId", two_factor_id_}});
+        if (reply.ok()) {
+            phone_ = string_field(reply.parameters, "mobilePhone").value_or(phone_);
+            conversation_.info("A new code was texted to " + phone_ + ".");
+            return std::nullopt;
+        }
+        if (reply.error == protocol::error::RateLimited) {
+            conversation_.error(kNoMoreTexts);
+            return std::nullopt;
+        }
+        if (reply.error == protocol::error::DeliveryFailed) {
+            log(pamh_, LOG_ERR, context() + ending_for_error(reply, "SendCode").reason);
+            conversation_.error("The new code could not be texted; use the last one.");
+            return std::nullopt;
+        }
+        return ending_for_error(reply, "SendCode");
+    }
+
+    std::string context() const {
+        return "user=" + printable(user_) + " service=" + printable(service_) +
+               " tty=" + printable(tty_) + " rhost=" + printable(rhost_) + ": ";
+    }
+
+    int finish(const Ending& ending) {
+        const OutcomeEntry& entry = describe(ending.outcome);
+        const std::string said = sentence(ending.outcome, ending.details);
+        if (!said.empty()) conversation_.error(said);
+        std::string line = context() + entry.name + " (" + pam_code_name(entry.pam_code) + ")";
+        if (!ending.reason.empty()) line += ": " + ending.reason;
+        if (ending.outcome == Outcome::UnreachableLetIn)
+            line += "; letting the user in because failmode=safe";
+        log(pamh_, entry.log_priority, line);
+        return entry.pam_code;
+    }
+
+    pam_handle_t* pamh_;
+    const Options& options_;
+    Conversation conversation_;
+    std::string user_, rhost_, service_, tty_;
+    std::string two_factor_id_;
+    std::string phone_;
+    bool texted_ = false;
+};
+
+}  // namespace
+
+int authenticate(pam_handle_t* pamh, int flags, const Options& options) {
+    return Login(pamh, flags, options).run();
+}
+
+}  // namespace twofactor::pam
