@@ -1,5 +1,7 @@
 // The daemon's SQLite database: enrollments (secret and phone encrypted), used steps, failure
 // counts and lockouts. WAL mode, schema versioned by PRAGMA user_version.
+// Each sealed value's associated data is its column and the user name, so a blob moved to another
+// user, or from the phone column to the secret column, does not decrypt.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "common/secure.h"
 #include "daemon/store/cipher.h"
@@ -16,12 +19,12 @@ struct sqlite3;
 namespace twofactor {
 
 class StoreError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 enum class Delivery { TextMessage, None };
-const char* delivery_name(Delivery d);                         // "TextMessage" / "None"
+const char* delivery_name(Delivery d);                          // "TextMessage" / "None"
 std::optional<Delivery> parse_delivery(std::string_view name);  // exact names only
 
 struct Enrollment {
@@ -33,13 +36,13 @@ struct Enrollment {
 };
 
 struct FailureState {
-    int failures = 0;               // consecutive failures
-    std::int64_t first_failure = 0; // Unix seconds of the first of them, 0 if none
-    std::int64_t locked_until = 0;  // Unix seconds, 0 if not locked
+    int failures = 0;                // consecutive failures
+    std::int64_t first_failure = 0;  // Unix seconds of the first of them, 0 if none
+    std::int64_t locked_until = 0;   // Unix seconds, 0 if not locked
 };
 
 class Store {
-public:
+  public:
     // Opens or creates the database (file mode 0600), sets WAL, runs forward migrations.
     // Throws StoreError naming the path and SQLite's message.
     Store(const std::string& path, const Cipher& cipher);
@@ -56,7 +59,7 @@ public:
     std::int64_t count_enrollments() const;
 
     // Records that a step was accepted for the user. Returns false, changing nothing, if that
-    // step was already recorded. Atomic (BEGIN IMMEDIATE).
+    // step was already recorded. Atomic: one INSERT ... ON CONFLICT DO NOTHING statement.
     bool use_step(const std::string& user, std::uint64_t step);
     bool step_used(const std::string& user, std::uint64_t step) const;
     // Forgets used steps older than `before` (they can no longer be accepted anyway).
@@ -65,11 +68,15 @@ public:
     FailureState get_failures(const std::string& user) const;
     void put_failures(const std::string& user, const FailureState& state);
 
-private:
+  private:
+    struct Statements;  // prepared once, reused on every call
+    void configure();
     void migrate();
+    void close() noexcept;
     sqlite3* db_ = nullptr;
     const Cipher& cipher_;
     std::string path_;
+    std::unique_ptr<Statements> statements_;
 };
 
 }  // namespace twofactor
