@@ -51,6 +51,26 @@ if(NOT TWOFACTOR_MAN_PAGES STREQUAL "OFF")
     endif()
 endif()
 if(PANDOC_EXECUTABLE AND NOT TWOFACTOR_MAN_PAGES STREQUAL "OFF")
+    # pandoc gives a table's columns 70 ens in all; with tbl's gaps that overflows an 80-column
+    # terminal, and man --warnings (which lintian runs) complains. Narrow them, and set the text
+    # ragged-right so that narrow cells do not warn "cannot adjust line".
+    set(_man_filter ${CMAKE_BINARY_DIR}/man/man-filter.lua)
+    file(WRITE ${_man_filter} [=[
+function Pandoc(doc)
+  table.insert(doc.blocks, 1, pandoc.RawBlock('man', '.ad l'))
+  return doc
+end
+
+function Table(t)
+  for _, spec in ipairs(t.colspecs) do
+    if type(spec[2]) == 'number' then spec[2] = spec[2] * 0.8 end
+  end
+  return t
+end
+]=])
+    set(_manual_1 "User Commands")
+    set(_manual_5 "File Formats Manual")
+    set(_manual_8 "System Manager's Manual")
     set(_man_outputs "")
     foreach(page IN LISTS _man_pages)
         set(_source ${CMAKE_SOURCE_DIR}/doc/${page}.md)
@@ -66,15 +86,18 @@ if(PANDOC_EXECUTABLE AND NOT TWOFACTOR_MAN_PAGES STREQUAL "OFF")
         set(_section ${CMAKE_MATCH_2})
         string(TOUPPER ${_name} _title)
         set(_output ${CMAKE_BINARY_DIR}/man/${page})
-        # The title line is set here, not in the Markdown, so every page gets the same header and
-        # footer and no build date (reproducible builds).
+        # The title line is set here, whatever the Markdown's title block says, so every page
+        # gets the same kind of header and footer and no build date (reproducible builds).
+        # -smart: pandoc would otherwise print --option as an en dash.
         add_custom_command(OUTPUT ${_output}
             COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
             COMMAND ${PANDOC_EXECUTABLE} --standalone --from=markdown-smart --to=man
+                    --lua-filter=${_man_filter}
                     --metadata=title:${_title} --metadata=section:${_section}
-                    --metadata=header:twofactor "--metadata=footer:twofactor ${PROJECT_VERSION}"
+                    "--metadata=header:${_manual_${_section}}"
+                    "--metadata=footer:twofactor ${PROJECT_VERSION}"
                     --metadata=date: --output=${_output} ${_source}
-            DEPENDS ${_source}
+            DEPENDS ${_source} ${_man_filter}
             COMMENT "Building man page ${page}"
             VERBATIM)
         list(APPEND _man_outputs ${_output})

@@ -71,7 +71,8 @@ else
 fi
 
 pam_auth_update --enable twofactor
-auth="$root/etc/pam.d/common-auth"
+auth="$tmp/common-auth.enabled"
+cp "$root/etc/pam.d/common-auth" "$auth"
 # The module line must come after pam_permit, i.e. in the Additional block that only a successful
 # Primary block reaches, and be requisite so that a refused code ends the stack.
 permit_line=$(grep -n '^auth[[:space:]].*pam_permit\.so' "$auth" | head -1 | cut -d: -f1)
@@ -167,6 +168,16 @@ if [ -n "$module" ]; then
         pass "real module, daemon unreachable: login refused (fails closed)"
     else
         fail "real module, daemon unreachable: login succeeded"
+        cat "$tmp/pamtester.log"
+    fi
+    # Control: the same line with failmode=safe lets the login through, so the refusal above came
+    # from the module's decision, not from libpam failing to load it.
+    write_service "$module nullok socket=$tmp/no-daemon.socket timeout=2 failmode=safe" "$auth"
+    result=$(login right-password 0)
+    if [ "$result" = success ]; then
+        pass "real module, daemon unreachable, failmode=safe: login let through (module loads)"
+    else
+        fail "real module with failmode=safe refused the login: is the module loadable?"
         cat "$tmp/pamtester.log"
     fi
 fi
