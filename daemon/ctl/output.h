@@ -1,0 +1,49 @@
+// How results and errors reach the person or the script: plain sentences, or JSON with --json.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/client.h"
+#include "common/protocol.h"
+
+namespace twofactor::ctl {
+
+using protocol::json;
+
+enum ExitStatus : int {
+    kExitSuccess = 0,
+    kExitRefused = 1,  // the daemon said no (bad code, not found, locked, permission...)
+    kExitUsage = 2,
+    kExitUnreachable = 69,  // EX_UNAVAILABLE
+};
+
+// A reply's field as text or number, tolerating absent fields and nulls.
+std::string text_field(const json& parameters, std::string_view key,
+                       std::string_view fallback = "");
+std::optional<std::int64_t> integer_field(const json& parameters, std::string_view key);
+bool bool_field(const json& parameters, std::string_view key);
+
+// "2024-05-01 14:03:00 CEST": a Unix time in the local time zone.
+std::string local_time(std::int64_t unix_seconds);
+
+// "2 tries left", "1 try left", "no tries left".
+std::string tries_left(std::int64_t count);
+
+// One sentence for a person about a daemon error, with what the error's parameters tell.
+std::string error_sentence(const CallResult& result);
+
+void print_json(const json& value);
+void print_line(std::string_view line);        // stdout
+void print_error_line(std::string_view line);  // stderr, "twofactorctl: " first
+
+// Reports a daemon error: {"error","parameters"} on stdout with --json, else the sentence on
+// stderr. Returns the exit status for it.
+int report_error(const CallResult& result, bool as_json);
+
+// Overwrites every string inside a JSON value (requests and replies that carried a secret).
+void wipe_json(json& value);
+
+}  // namespace twofactor::ctl
