@@ -13,11 +13,14 @@ class SecureString {
 public:
     SecureString() = default;
     explicit SecureString(std::string_view s) : value_(s) {}
-    explicit SecureString(std::string&& s) : value_(std::move(s)) {}
-    SecureString(const SecureString& other) : value_(other.value_) {}
-    SecureString(SecureString&& other) noexcept : value_(std::move(other.value_)) {
-        other.wipe();
+    explicit SecureString(std::string&& s) : value_(s) {
+        if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+        s.clear();
     }
+    SecureString(const SecureString& other) : value_(other.value_) {}
+    // Copies, then wipes the source: moving a short string copies its bytes out of the
+    // small-string buffer and would leave them behind.
+    SecureString(SecureString&& other) noexcept : value_(other.value_) { other.wipe(); }
     SecureString& operator=(const SecureString& other) {
         if (this != &other) {
             wipe();
@@ -28,7 +31,7 @@ public:
     SecureString& operator=(SecureString&& other) noexcept {
         if (this != &other) {
             wipe();
-            value_ = std::move(other.value_);
+            value_ = other.value_;
             other.wipe();
         }
         return *this;

@@ -216,9 +216,7 @@ void Service::enable(const Caller& caller, const json& p, Respond& respond) {
     e.mobile_phone = phone;
     e.delivery = *delivery;
     e.enabled_at = now;
-    store_.put_enrollment(e);
-    store_.put_failures(user, FailureState{});
-    store_.use_step(user, *step);
+    store_.enable(e, *step);
     challenges_.erase_user(user);
     log::notice("two-factor enabled", {{"user", user},
                                        {"delivery", delivery_name(*delivery)},

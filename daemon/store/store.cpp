@@ -195,6 +195,23 @@ void Store::put_enrollment(const Enrollment& e) {
     run->step("save enrollment for " + e.user);
 }
 
+void Store::enable(const Enrollment& e, std::uint64_t accepted_step) {
+    sql::Transaction transaction(db_, path_);
+    {
+        sql::Run run(statements_->delete_steps);
+        run->bind_text(1, e.user);
+        run->step("clear used steps of " + e.user);
+    }
+    {
+        sql::Run run(statements_->delete_failures);
+        run->bind_text(1, e.user);
+        run->step("clear failures of " + e.user);
+    }
+    put_enrollment(e);
+    use_step(e.user, accepted_step);
+    transaction.commit();
+}
+
 std::optional<Enrollment> Store::get_enrollment(const std::string& user) const {
     sql::Run run(statements_->get_enrollment);
     run->bind_text(1, user);

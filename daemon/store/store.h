@@ -19,7 +19,7 @@ struct sqlite3;
 namespace twofactor {
 
 class StoreError : public std::runtime_error {
-  public:
+public:
     using std::runtime_error::runtime_error;
 };
 
@@ -42,7 +42,7 @@ struct FailureState {
 };
 
 class Store {
-  public:
+public:
     // Opens or creates the database (file mode 0600), sets WAL, runs forward migrations.
     // Throws StoreError naming the path and SQLite's message.
     Store(const std::string& path, const Cipher& cipher);
@@ -54,6 +54,10 @@ class Store {
 
     // Insert or replace; committed (durable) when it returns.
     void put_enrollment(const Enrollment& e);
+    // Enabling in one transaction: the enrollment replaces any earlier one, its steps and failures
+    // are cleared, and the step whose code enabled it is recorded as used. A crash leaves either
+    // everything or nothing.
+    void enable(const Enrollment& e, std::uint64_t accepted_step);
     std::optional<Enrollment> get_enrollment(const std::string& user) const;
     bool remove_enrollment(const std::string& user);  // also clears steps and failures
     std::int64_t count_enrollments() const;
@@ -68,7 +72,7 @@ class Store {
     FailureState get_failures(const std::string& user) const;
     void put_failures(const std::string& user, const FailureState& state);
 
-  private:
+private:
     struct Statements;  // prepared once, reused on every call
     void configure();
     void migrate();

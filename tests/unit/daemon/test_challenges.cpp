@@ -5,11 +5,12 @@
 
 #include <set>
 
+#include "daemon/challenges.h"
+
+// cmocka last: its fail() macro would break the C++ headers.
 extern "C" {
 #include <cmocka.h>
 }
-
-#include "daemon/challenges.h"
 
 using twofactor::Challenges;
 using twofactor::Delivery;

@@ -3,11 +3,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "daemon/limits.h"
+
+// cmocka last: its fail() macro would break the C++ headers.
 extern "C" {
 #include <cmocka.h>
 }
-
-#include "daemon/limits.h"
 
 using twofactor::RateLimiter;
 

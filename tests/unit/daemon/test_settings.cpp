@@ -10,12 +10,13 @@
 #include <fstream>
 #include <string>
 
+#include "common/ini.h"
+#include "daemon/settings.h"
+
+// cmocka last: its fail() macro would break the C++ headers.
 extern "C" {
 #include <cmocka.h>
 }
-
-#include "common/ini.h"
-#include "daemon/settings.h"
 
 using twofactor::ConfigError;
 using twofactor::load_settings;
