@@ -12,7 +12,7 @@
 namespace twofactor::pam {
 
 class Conversation {
-  public:
+public:
     // `silent` (PAM_SILENT) drops info messages; errors and prompts still go through.
     Conversation(pam_handle_t* pamh, bool silent);
 
@@ -24,7 +24,7 @@ class Conversation {
     // function, an error, no response).
     std::optional<SecureString> ask(std::string_view prompt, bool echo);
 
-  private:
+private:
     // One message through the application's conversation function; fills `answer` for prompts.
     int converse(int style, std::string_view text, std::optional<SecureString>* answer);
 

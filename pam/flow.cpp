@@ -38,10 +38,18 @@ std::optional<std::int64_t> number_field(const json& object, const char* key) {
     return found->get<std::int64_t>();
 }
 
+// The daemon refuses `ipAddress`, `service` and `tty` longer than this (an over-long PAM_RHOST
+// host name must not turn into a failed login): they are sent cut to this length.
+constexpr std::size_t kMaxContextField = 64;
+
 std::string pam_item(pam_handle_t* pamh, int type) {
     const void* item = nullptr;
     if (pam_get_item(pamh, type, &item) != PAM_SUCCESS || item == nullptr) return {};
     return static_cast<const char*>(item);
+}
+
+std::string for_daemon(const std::string& value) {
+    return value.substr(0, kMaxContextField);
 }
 
 bool is_six_digits(std::string_view text) {
@@ -112,7 +120,7 @@ Ending ending_for_error(const CallResult& reply, std::string_view call) {
 }
 
 class Login {
-  public:
+public:
     Login(pam_handle_t* pamh, int flags, const Options& options)
         : pamh_(pamh), options_(options), conversation_(pamh, (flags & PAM_SILENT) != 0) {}
 
@@ -145,7 +153,7 @@ class Login {
         return finish(ending);
     }
 
-  private:
+private:
     // Every call gets its own connection: a user may take longer to type a code than the
     // daemon keeps an idle connection open.
     CallResult call(std::string_view method, const json& parameters) {
@@ -155,9 +163,9 @@ class Login {
 
     Ending challenge() {
         json begin{{"user", user_}};
-        if (!rhost_.empty()) begin["ipAddress"] = rhost_;
-        if (!service_.empty()) begin["service"] = service_;
-        if (!tty_.empty()) begin["tty"] = tty_;
+        if (!rhost_.empty()) begin["ipAddress"] = for_daemon(rhost_);
+        if (!service_.empty()) begin["service"] = for_daemon(service_);
+        if (!tty_.empty()) begin["tty"] = for_daemon(tty_);
         const CallResult reply = call(protocol::method::Begin, begin);
         if (!reply.ok()) return ending_for_error(reply, "Begin");
 
@@ -213,7 +221,7 @@ class Login {
             json complete{{"twoFactorId", two_factor_id_}, {"code", ""}};
             // Written in place so the one copy of the code in the request is the one wiped.
             complete["code"].get_ref<std::string&>().assign(typed.view());
-            if (!rhost_.empty()) complete["ipAddress"] = rhost_;
+            if (!rhost_.empty()) complete["ipAddress"] = for_daemon(rhost_);
             const CallResult reply = call(protocol::method::Complete, complete);
             wipe(complete["code"].get_ref<std::string&>());
             if (reply.ok()) return accepted(reply);

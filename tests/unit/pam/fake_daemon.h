@@ -15,7 +15,7 @@
 namespace twofactor::test {
 
 class FakeDaemon {
-  public:
+public:
     enum class Action { Answer, Silent, HangUp };
     struct Step {
         Action action;
@@ -36,7 +36,7 @@ class FakeDaemon {
     const std::string& socket_path() const { return socket_path_; }
     std::vector<protocol::Request> requests();
 
-  private:
+private:
     void serve();
     void serve_connection(int fd);
     bool next_step(Step& step);

@@ -11,7 +11,7 @@
 namespace twofactor::test {
 
 class ScriptedPam {
-  public:
+public:
     explicit ScriptedPam(std::deque<std::string> answers, const char* user = "alice");
     ~ScriptedPam();
     ScriptedPam(const ScriptedPam&) = delete;
@@ -29,7 +29,7 @@ class ScriptedPam {
     // Makes the next prompt come back PAM_SUCCESS with a NULL response.
     bool answer_null = false;
 
-  private:
+private:
     static int converse(int count, const pam_message** messages, pam_response** responses,
                         void* self);
 

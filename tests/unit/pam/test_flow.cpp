@@ -434,6 +434,23 @@ void test_without_rhost_nothing_is_invented(void**) {
     assert_false(requests[1].parameters.contains("ipAddress"));
 }
 
+void test_long_host_names_are_cut_for_the_daemon(void**) {
+    FakeDaemon daemon;
+    daemon.reply(app_code());
+    daemon.reply({{"user", "alice"}});
+    ScriptedPam pam({"123456"});
+    const std::string host(200, 'h');
+    pam.set_item(PAM_RHOST, host.c_str());
+    twofactor::test::clear_captured_log();
+    assert_int_equal(twofactor::pam::authenticate(pam.handle(), 0, options_for(daemon)),
+                     PAM_SUCCESS);
+    const auto requests = daemon.requests();
+    assert_string_equal(requests[0].parameters["ipAddress"].get<std::string>().c_str(),
+                        std::string(64, 'h').c_str());
+    assert_string_equal(requests[1].parameters["ipAddress"].get<std::string>().c_str(),
+                        std::string(64, 'h').c_str());
+}
+
 void test_log_lines_cannot_be_forged(void**) {
     FakeDaemon daemon;
     daemon.reply(app_code());
@@ -484,6 +501,7 @@ int main() {
         cmocka_unit_test(test_silent_flag_drops_info_only),
         cmocka_unit_test(test_echo_option),
         cmocka_unit_test(test_without_rhost_nothing_is_invented),
+        cmocka_unit_test(test_long_host_names_are_cut_for_the_daemon),
         cmocka_unit_test(test_log_lines_cannot_be_forged),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
