@@ -27,10 +27,9 @@ struct CallResult {
 
 class Client {
 public:
-    // Connects with a deadline of `timeout`. The peer must run as root or as `allowed_uid`
-    // (SO_PEERCRED), else Unreachable("socket PATH is served by uid N, not root or the daemon's
-    // user"). Pass allowed_uid = nullopt to allow only root (plus the uid of the user named
-    // paths::kDaemonUser when it exists — the constructor looks it up with getpwnam_r).
+    // Connects with a deadline of `timeout`. The peer must run as root or as the daemon's user
+    // (paths::kDaemonUser, looked up with getpwnam_r), checked with SO_PEERCRED; anyone else is
+    // an impostor: Unreachable("socket PATH is served by uid N, not root or the daemon's user").
     Client(const std::string& socket_path, std::chrono::milliseconds timeout);
     ~Client();
     Client(const Client&) = delete;
