@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/secure.h"
@@ -17,10 +19,10 @@ struct TwilioSettings {
     std::string api_url = "https://api.twilio.com";  // https, or http on a loopback address
     std::string account_sid;
     SecureString auth_token;
-    std::string from;                   // E.164 sender, or empty
-    std::string messaging_service_sid;  // used when `from` is empty
+    std::string from;                                  // E.164 sender, or empty
+    std::string messaging_service_sid;                 // used when `from` is empty
     std::chrono::milliseconds request_timeout{10000};  // one HTTP attempt
-    std::chrono::milliseconds deadline{20000};          // all attempts of one message
+    std::chrono::milliseconds deadline{20000};         // all attempts of one message
     int max_attempts = 4;
     std::chrono::milliseconds backoff_initial{500};
     std::chrono::milliseconds backoff_max{4000};
@@ -44,6 +46,8 @@ public:
 
     // The event loop must outlive the client. Throws std::runtime_error if curl cannot start.
     TwilioClient(sd_event* loop, TwilioSettings settings);
+    // Cancels every pending message without running its callback; bodies are wiped. May be
+    // called from inside a `done` callback (callbacks only ever run from a deferred event).
     ~TwilioClient();
     TwilioClient(const TwilioClient&) = delete;
     TwilioClient& operator=(const TwilioClient&) = delete;
@@ -53,6 +57,7 @@ public:
     // backoff until `deadline`; never retries other 4xx. The body is wiped after use.
     void send(const std::string& to, SecureString body, Callback done);
 
+    // Messages whose callback has not run yet (sending, waiting to retry, or about to report).
     std::size_t in_flight() const;
 
 private:

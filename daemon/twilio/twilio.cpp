@@ -1,0 +1,380 @@
+// One TwilioClient::send() is a Message: its attempts, the waits between them, and one report.
+// User callbacks only ever run from the client's own defer source, never from inside send() or
+// a curl callback, so a callback may send again or even destroy the client.
+#include "daemon/twilio/twilio.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <systemd/sd-event.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include "daemon/twilio/curl_event_bridge.h"
+#include "daemon/twilio/curl_failure.h"
+#include "daemon/twilio/retry_policy.h"
+#include "daemon/twilio/twilio_answer.h"
+
+namespace twofactor {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr std::size_t kMaxAnswerBytes = 64 * 1024;  // Twilio's answers are ~1 KiB
+constexpr uint64_t kTimerAccuracyUsec = 1000;
+constexpr milliseconds kShortestUsefulAttempt{100};
+
+void start_curl_once() {
+    static std::once_flag once;
+    static CURLcode status = CURLE_OK;
+    std::call_once(once, [] { status = curl_global_init(CURL_GLOBAL_DEFAULT); });
+    if (status != CURLE_OK) throw std::runtime_error("curl_global_init failed");
+}
+
+uint64_t to_usec(milliseconds duration) {
+    return duration.count() <= 0 ? 0 : static_cast<uint64_t>(duration.count()) * 1000;
+}
+
+// Appends curl's percent-encoding of `value`, wiping curl's temporary copy.
+bool append_escaped(std::string& out, std::string_view value) {
+    if (value.size() > INT_MAX) return false;
+    char* escaped = curl_easy_escape(nullptr, value.data(), static_cast<int>(value.size()));
+    if (escaped == nullptr) return false;
+    std::size_t length = std::strlen(escaped);
+    out.append(escaped, length);
+    OPENSSL_cleanse(escaped, length);
+    curl_free(escaped);
+    return true;
+}
+
+// Grows `buffer` by hand so that no reallocation leaves a copy of Twilio's answer (which echoes
+// the code) behind in freed memory.
+void append_wiping_old(std::string& buffer, const char* data, std::size_t length) {
+    if (buffer.size() + length > buffer.capacity()) {
+        std::string bigger;
+        bigger.reserve(std::max(buffer.capacity() * 2, buffer.size() + length));
+        bigger.append(buffer);
+        wipe(buffer);
+        buffer.swap(bigger);
+    }
+    buffer.append(data, length);
+}
+
+std::string messages_url(const TwilioSettings& settings) {
+    std::string url = settings.api_url;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    url += "/2010-04-01/Accounts/";
+    if (!append_escaped(url, settings.account_sid)) throw std::runtime_error("out of memory");
+    return url + "/Messages.json";
+}
+
+// The config loader bounds these already; this keeps `now + deadline` and the timer arithmetic
+// from overflowing whoever builds the settings.
+TwilioSettings bounded(TwilioSettings s) {
+    constexpr milliseconds kLongest = std::chrono::hours(1);
+    for (milliseconds* d : {&s.request_timeout, &s.deadline, &s.backoff_initial, &s.backoff_max}) {
+        *d = std::clamp(*d, milliseconds(0), kLongest);
+    }
+    return s;
+}
+
+std::optional<std::string> settings_problem(const TwilioSettings& settings) {
+    if (auto url_problem = check_api_url(settings.api_url)) return url_problem;
+    if (settings.account_sid.empty()) return "the Twilio account_sid is not set";
+    if (settings.auth_token.empty()) return "the Twilio auth_token is not set";
+    if (settings.from.empty() && settings.messaging_service_sid.empty()) {
+        return "neither the Twilio from number nor messaging_service_sid is set";
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+struct TwilioClient::Impl {
+    struct Message {
+        Impl* owner = nullptr;
+        std::string to;
+        SecureString body;
+        Callback done;
+        Clock::time_point deadline_at;
+        SmsResult result;
+        sd_event_source* retry_timer = nullptr;
+
+        // The attempt in progress.
+        CURL* easy = nullptr;
+        std::string form;
+        std::string answer;
+        bool answer_too_big = false;
+        milliseconds attempt_timeout{0};
+        char curl_error[CURL_ERROR_SIZE] = {};
+
+        void end_attempt() {
+            if (easy != nullptr) curl_easy_cleanup(easy);
+            easy = nullptr;
+            wipe(form);
+            wipe(answer);
+            answer_too_big = false;
+        }
+        ~Message() {
+            end_attempt();
+            sd_event_source_disable_unref(retry_timer);
+            wipe(to);
+        }
+    };
+
+    sd_event* loop;
+    TwilioSettings settings;
+    std::optional<std::string> problem;  // why nothing can be sent with these settings
+    std::string url;
+    CurlEventBridge bridge;
+    sd_event_source* report_due = nullptr;
+    std::unordered_map<Message*, std::unique_ptr<Message>> messages;
+    std::deque<Message*> to_report;
+    std::minstd_rand jitter_source{std::random_device{}()};
+
+    Impl(sd_event* event_loop, TwilioSettings s)
+        : loop(event_loop),
+          settings(bounded(std::move(s))),
+          problem(settings_problem(settings)),
+          url(messages_url(settings)),
+          bridge(event_loop, [this](CURL* easy, CURLcode code) { on_attempt_done(easy, code); }) {
+        if (sd_event_add_defer(loop, &report_due, &Impl::on_report_due, this) < 0) {
+            throw std::runtime_error("cannot add an event source for Twilio results");
+        }
+        sd_event_source_set_enabled(report_due, SD_EVENT_OFF);
+        sd_event_source_set_description(report_due, "twilio-report");
+    }
+
+    ~Impl() {
+        for (auto& [raw, message] : messages) {
+            if (message->easy != nullptr) bridge.remove(message->easy);
+        }
+        messages.clear();
+        to_report.clear();
+        sd_event_source_disable_unref(report_due);
+    }
+
+    void send(const std::string& to, SecureString body, Callback done) {
+        auto owned = std::make_unique<Message>();
+        Message& message = *owned;
+        message.owner = this;
+        message.to = to;
+        message.body = std::move(body);
+        message.done = std::move(done);
+        message.deadline_at = Clock::now() + settings.deadline;
+        messages.emplace(&message, std::move(owned));
+
+        if (problem) return fail_before_sending(message, *problem);
+        if (message.to.empty()) return fail_before_sending(message, "no destination number");
+        if (message.body.empty()) return fail_before_sending(message, "the message text is empty");
+        start_attempt(message);
+    }
+
+    void fail_before_sending(Message& message, const std::string& why) {
+        message.result.message = why;
+        report_later(message);
+    }
+
+    bool build_form(Message& message) {
+        bool by_number = !settings.from.empty();
+        const std::string& sender = by_number ? settings.from : settings.messaging_service_sid;
+        // Room for the worst case (every byte escaped) so the buffer is never reallocated.
+        message.form.reserve(3 * (message.to.size() + sender.size() + message.body.size()) + 64);
+        message.form.append("To=");
+        if (!append_escaped(message.form, message.to)) return false;
+        message.form.append(by_number ? "&From=" : "&MessagingServiceSid=");
+        if (!append_escaped(message.form, sender)) return false;
+        message.form.append("&Body=");
+        return append_escaped(message.form, message.body.view());
+    }
+
+    static size_t on_answer_bytes(char* data, size_t size, size_t count, void* user) {
+        auto* message = static_cast<Message*>(user);
+        size_t length = size * count;
+        if (message->answer.size() + length > kMaxAnswerBytes) {
+            message->answer_too_big = true;
+            return 0;  // makes curl abort the transfer with CURLE_WRITE_ERROR
+        }
+        append_wiping_old(message->answer, data, length);
+        return length;
+    }
+
+    CURLcode configure(Message& message) {
+        CURL* easy = message.easy;
+        CURLcode rc = CURLE_OK;
+        auto set = [&](CURLoption option, auto value) {
+            if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
+        };
+        set(CURLOPT_URL, url.c_str());
+        set(CURLOPT_PROTOCOLS_STR, "http,https");
+        set(CURLOPT_FOLLOWLOCATION, 0L);
+        set(CURLOPT_SSL_VERIFYPEER, 1L);
+        set(CURLOPT_SSL_VERIFYHOST, 2L);
+        // A proxy must never see the clear-text credentials meant for a loopback endpoint.
+        set(CURLOPT_NOPROXY, "localhost,127.0.0.0/8,::1");
+        set(CURLOPT_NOSIGNAL, 1L);
+        set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+        set(CURLOPT_USERNAME, settings.account_sid.c_str());
+        set(CURLOPT_PASSWORD, settings.auth_token.c_str());
+        set(CURLOPT_USERAGENT, "twofactord");
+        set(CURLOPT_POSTFIELDSIZE, static_cast<long>(message.form.size()));
+        set(CURLOPT_POSTFIELDS, message.form.c_str());
+        set(CURLOPT_TIMEOUT_MS, static_cast<long>(message.attempt_timeout.count()));
+        set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(message.attempt_timeout.count()));
+        set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(kMaxAnswerBytes));
+        set(CURLOPT_WRITEFUNCTION, &Impl::on_answer_bytes);
+        set(CURLOPT_WRITEDATA, static_cast<void*>(&message));
+        set(CURLOPT_ERRORBUFFER, message.curl_error);
+        set(CURLOPT_PRIVATE, static_cast<void*>(&message));
+        return rc;
+    }
+
+    void start_attempt(Message& message) {
+        ++message.result.attempts;
+        message.curl_error[0] = '\0';
+        auto left = std::chrono::duration_cast<milliseconds>(message.deadline_at - Clock::now());
+        // CURLOPT_TIMEOUT_MS 0 would mean "no limit", so the floor is 1 ms.
+        message.attempt_timeout =
+            std::max(milliseconds(1), std::min(settings.request_timeout, left));
+        message.answer.reserve(4096);
+
+        message.easy = curl_easy_init();
+        std::string failure;
+        if (message.easy == nullptr) {
+            failure = "curl could not create a transfer";
+        } else if (!build_form(message)) {
+            failure = "the message could not be encoded";
+        } else if (CURLcode rc = configure(message); rc != CURLE_OK) {
+            failure = std::string("curl refused an option: ") + curl_easy_strerror(rc);
+        } else if (CURLMcode mrc = bridge.add(message.easy); mrc != CURLM_OK) {
+            failure = std::string("curl could not start the transfer: ") + curl_multi_strerror(mrc);
+        }
+        if (!failure.empty()) {
+            message.end_attempt();
+            message.result.message = failure;
+            report_later(message);
+        }
+    }
+
+    SmsResult read_attempt(Message& message, CURLcode code, bool& retryable,
+                           std::optional<std::chrono::seconds>& retry_after) {
+        long status = 0;
+        curl_easy_getinfo(message.easy, CURLINFO_RESPONSE_CODE, &status);
+        SmsResult result;
+        retryable = false;
+        if (code == CURLE_OK) {
+            result = parse_twilio_answer(status, message.answer);
+            retryable = is_retryable_status(status);
+            curl_header* header = nullptr;
+            if (curl_easy_header(message.easy, "Retry-After", 0, CURLH_HEADER, -1, &header) ==
+                CURLHE_OK) {
+                retry_after = parse_retry_after(header->value);
+            }
+        } else if (message.answer_too_big || code == CURLE_FILESIZE_EXCEEDED) {
+            result.http_status = static_cast<int>(status);
+            result.message = "Twilio answered " + std::to_string(status) +
+                             " with a body over 64 KiB, which was not read";
+        } else {
+            result.message =
+                describe_curl_failure(code, message.curl_error, message.attempt_timeout);
+            retryable = is_transient_curl_error(code);
+        }
+        result.attempts = message.result.attempts;
+        return result;
+    }
+
+    void on_attempt_done(CURL* easy, CURLcode code) {
+        char* user = nullptr;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &user);
+        auto* message = reinterpret_cast<Message*>(user);
+        bool retryable = false;
+        std::optional<std::chrono::seconds> retry_after;
+        message->result = read_attempt(*message, code, retryable, retry_after);
+        message->end_attempt();
+
+        if (retryable && message->result.attempts < settings.max_attempts) {
+            std::uniform_real_distribution<double> jitter(0.0, 1.0);
+            milliseconds delay =
+                retry_delay(message->result.attempts, settings.backoff_initial,
+                            settings.backoff_max, retry_after, jitter(jitter_source));
+            // Retry only if the next attempt can still start before the deadline, with enough
+            // time left to get an answer: an attempt cut to a few milliseconds would only
+            // replace Twilio's real error with a timeout.
+            milliseconds least = std::min(settings.request_timeout, kShortestUsefulAttempt);
+            if (Clock::now() + delay + least <= message->deadline_at &&
+                schedule_retry(*message, delay)) {
+                return;
+            }
+        }
+        report_later(*message);
+    }
+
+    bool schedule_retry(Message& message, milliseconds delay) {
+        sd_event_source_disable_unref(message.retry_timer);
+        message.retry_timer = nullptr;
+        return sd_event_add_time_relative(loop, &message.retry_timer, CLOCK_MONOTONIC,
+                                          to_usec(delay), kTimerAccuracyUsec, &Impl::on_retry_due,
+                                          &message) >= 0;
+    }
+
+    static int on_retry_due(sd_event_source*, uint64_t, void* user) {
+        auto* message = static_cast<Message*>(user);
+        message->owner->start_attempt(*message);
+        return 0;
+    }
+
+    void report_later(Message& message) {
+        to_report.push_back(&message);
+        sd_event_source_set_enabled(report_due, SD_EVENT_ONESHOT);
+    }
+
+    // One report per dispatch, with nothing touched after the callback: it may destroy us.
+    static int on_report_due(sd_event_source* source, void* user) {
+        auto* self = static_cast<Impl*>(user);
+        if (self->to_report.empty()) return 0;
+        Message* raw = self->to_report.front();
+        self->to_report.pop_front();
+        if (!self->to_report.empty()) sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+
+        std::unique_ptr<Message> message = std::move(self->messages.extract(raw).mapped());
+        SmsResult result = std::move(message->result);
+        Callback done = std::move(message->done);
+        message.reset();  // wipes the number and the body
+        try {
+            done(result);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "twofactord: a Twilio result handler failed: %s\n", e.what());
+        } catch (...) {
+            std::fprintf(stderr, "twofactord: a Twilio result handler failed\n");
+        }
+        return 0;
+    }
+};
+
+TwilioClient::TwilioClient(sd_event* loop, TwilioSettings settings) {
+    if (loop == nullptr) throw std::runtime_error("TwilioClient needs an event loop");
+    start_curl_once();
+    impl_ = std::make_unique<Impl>(loop, std::move(settings));
+}
+
+TwilioClient::~TwilioClient() = default;
+
+void TwilioClient::send(const std::string& to, SecureString body, Callback done) {
+    impl_->send(to, std::move(body), std::move(done));
+}
+
+std::size_t TwilioClient::in_flight() const {
+    return impl_->messages.size();
+}
+
+}  // namespace twofactor

@@ -1,0 +1,417 @@
+#!/usr/bin/python3
+"""A Twilio-compatible Messages endpoint for tests and demos, on 127.0.0.1 only.
+
+It answers POST /2010-04-01/Accounts/{sid}/Messages.json the way Twilio does (201 with a message
+resource, or Twilio's error JSON), records every request, and lets a test script misbehaviours
+(429, 5xx, slow or dropped answers, raw bodies) through a control API on the same port.
+See README.md next to this file.
+"""
+
+import argparse
+import base64
+import binascii
+import hmac
+import json
+import os
+import re
+import secrets
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages\.json$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+SIX_DIGITS = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
+MAX_REQUEST_BYTES = 1024 * 1024
+MAX_BODY_CHARACTERS = 1600
+# The GSM 03.38 basic character set: texts made only of these travel 7 bits a character.
+GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+STATUS_DEFAULTS = {
+    400: (21211, "The 'To' number is not a valid phone number."),
+    401: (20003, "Authenticate"),
+    404: (20404, "The requested resource was not found"),
+    429: (20429, "Too Many Requests"),
+    500: (20500, "Internal Server Error"),
+    503: (20503, "Service Unavailable"),
+}
+
+
+def twilio_error(status, code, message):
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+def rfc2822_now():
+    return time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+
+
+def segments(body):
+    """How many SMS segments Twilio would bill for this text."""
+    if all(c in GSM_BASIC for c in body):
+        single, multi = 160, 153
+    else:
+        single, multi = 70, 67
+    if len(body) <= single:
+        return 1
+    return -(-len(body) // multi)
+
+
+class State:
+    """Everything the handlers share, behind one lock."""
+
+    def __init__(self, account_sid, auth_token, delay_ms):
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.default_delay_ms = delay_ms
+        self.lock = threading.Lock()
+        self.behaviour = None
+        self.remaining = None  # None: until reset
+        self.records = []
+
+    def take_behaviour(self):
+        """The behaviour that applies to this Messages request, consuming one of its `times`."""
+        with self.lock:
+            behaviour = self.behaviour
+            if behaviour is not None and self.remaining is not None:
+                self.remaining -= 1
+                if self.remaining <= 0:
+                    self.behaviour, self.remaining = None, None
+            return behaviour
+
+    def set_behaviour(self, behaviour):
+        with self.lock:
+            self.behaviour = behaviour
+            times = behaviour.get("times")
+            self.remaining = int(times) if times is not None else None
+
+    def reset(self):
+        with self.lock:
+            self.behaviour, self.remaining = None, None
+            self.records = []
+
+    def record(self, entry):
+        with self.lock:
+            self.records.append(entry)
+
+    def snapshot(self):
+        with self.lock:
+            return [dict(r) for r in self.records]
+
+
+def validate_behaviour(data):
+    """The behaviour as given, or a ValueError saying what is wrong with it."""
+    if not isinstance(data, dict):
+        raise ValueError("the behaviour must be a JSON object")
+    known = {"status", "code", "message", "retry_after", "delay_ms", "body", "times", "close",
+             "chunked"}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown behaviour fields: {', '.join(sorted(unknown))}")
+    for name in ("status", "code", "retry_after", "delay_ms", "times"):
+        if name in data and (not isinstance(data[name], int) or isinstance(data[name], bool)):
+            raise ValueError(f"{name} must be an integer")
+    if "status" in data and not 100 <= data["status"] <= 599:
+        raise ValueError("status must be an HTTP status from 100 to 599")
+    if "times" in data and data["times"] < 1:
+        raise ValueError("times must be at least 1")
+    if "delay_ms" in data and not 0 <= data["delay_ms"] <= 600000:
+        raise ValueError("delay_ms must be from 0 to 600000")
+    if "body" in data and not isinstance(data["body"], str):
+        raise ValueError("body must be a string")
+    if "message" in data and not isinstance(data["message"], str):
+        raise ValueError("message must be a string")
+    for name in ("close", "chunked"):
+        if name in data and not isinstance(data[name], bool):
+            raise ValueError(f"{name} must be true or false")
+    return data
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as curl expects from Twilio
+    server_version = "fake-twilio"
+    sys_version = ""
+    record = None  # the Messages request being answered, if any
+
+    @property
+    def state(self):
+        return self.server.state
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        if self.server.verbose:
+            sys.stderr.write("fake_twilio: " + (format % args) + "\n")
+
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the client went away (its timeout, or a body it would not read)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def read_body(self):
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        try:
+            length = int(length)
+        except ValueError:
+            return None
+        if length < 0 or length > MAX_REQUEST_BYTES:
+            return None
+        return self.rfile.read(length)
+
+    def answer(self, status, body, content_type="application/json", headers=(), chunked=False):
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
+        if self.record is not None:
+            # Before the first byte goes out: a client may read the records as soon as it has
+            # its answer.
+            self.record["status"] = status
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(data)))
+            for name, value in headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if chunked:
+                for start in range(0, len(data), 8192):
+                    piece = data[start:start + 8192]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.write(b"0\r\n\r\n")
+            else:
+                self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (its timeout, or a body it would not read): nothing to tell it.
+            self.close_connection = True
+        return status
+
+    def answer_json(self, status, document, headers=()):
+        return self.answer(status, json.dumps(document, indent=2) + "\n", headers=headers)
+
+    def answer_error(self, status, code, message, headers=()):
+        return self.answer_json(status, twilio_error(status, code, message), headers)
+
+    # --- routing --------------------------------------------------------------------------
+
+    def do_GET(self):
+        self.record = None
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/_control/messages":
+            self.answer_json(200, self.state.snapshot())
+        elif path == "/_control/last_code":
+            records = self.state.snapshot()
+            body = records[-1]["form"].get("Body", "") if records else ""
+            found = SIX_DIGITS.findall(body)
+            if found:
+                self.answer_json(200, {"code": found[-1]})
+            else:
+                self.answer_json(404, {"error": "the last message has no 6-digit number"})
+        else:
+            self.answer_error(404, 20404, "The requested resource was not found")
+
+    def do_POST(self):
+        self.record = None
+        raw = self.read_body()
+        if raw is None:
+            self.close_connection = True
+            self.answer_error(413, 21617, "The request is too large")
+            return
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/_control/behaviour":
+            self.control_behaviour(raw)
+        elif path == "/_control/reset":
+            self.state.reset()
+            self.answer_json(200, {"reset": True})
+        elif MESSAGES_PATH.match(path):
+            self.messages(path, raw)
+        else:
+            self.answer_error(404, 20404, "The requested resource was not found")
+
+    def control_behaviour(self, raw):
+        try:
+            behaviour = validate_behaviour(json.loads(raw.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            self.answer_json(400, {"error": f"the behaviour is not JSON: {error}"})
+            return
+        except ValueError as error:
+            self.answer_json(400, {"error": str(error)})
+            return
+        self.state.set_behaviour(behaviour)
+        self.answer_json(200, {"behaviour": behaviour})
+
+    # --- the Messages API -----------------------------------------------------------------
+
+    def auth_ok(self):
+        header = self.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        try:
+            decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        user, _, password = decoded.partition(":")
+        expected_user = self.state.account_sid.encode()
+        expected_password = self.state.auth_token.encode()
+        # Both compared, always, in constant time, as a real server would.
+        user_ok = hmac.compare_digest(user.encode(), expected_user)
+        password_ok = hmac.compare_digest(password.encode(), expected_password)
+        return user_ok and password_ok
+
+    def messages(self, path, raw):
+        try:
+            fields = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+        except (UnicodeDecodeError, ValueError):
+            fields = None
+        form = {}
+        for name, value in fields or []:
+            form.setdefault(name, value)
+        entry = {
+            "time": time.time(),
+            "method": "POST",
+            "path": path,
+            "auth_ok": self.auth_ok(),
+            "form": form,
+            "status": None,
+            "closed": False,
+        }
+        self.state.record(entry)
+        self.record = entry
+
+        behaviour = self.state.take_behaviour() or {}
+        delay_ms = behaviour.get("delay_ms", self.state.default_delay_ms)
+        if delay_ms:
+            time.sleep(delay_ms / 1000.0)
+        if behaviour.get("close"):
+            entry["closed"] = True
+            self.close_connection = True
+            return
+        if "body" in behaviour:
+            self.answer(behaviour.get("status", 200), behaviour["body"],
+                        headers=self.retry_after(behaviour), chunked=behaviour.get("chunked", False))
+            return
+        if behaviour.get("status", 201) >= 300:
+            status = behaviour["status"]
+            code, message = STATUS_DEFAULTS.get(status, (status * 100, "Error"))
+            self.answer_error(status, behaviour.get("code", code),
+                              behaviour.get("message", message), self.retry_after(behaviour))
+            return
+        if fields is None:
+            self.answer_error(400, 21609, "The form body is not valid")
+            return
+        self.create_message(path, form, entry["auth_ok"])
+
+    @staticmethod
+    def retry_after(behaviour):
+        if "retry_after" in behaviour:
+            return [("Retry-After", str(behaviour["retry_after"]))]
+        return []
+
+    def create_message(self, path, form, auth_ok):
+        if not auth_ok:
+            return self.answer_error(401, 20003, "Authenticate",
+                                     [("WWW-Authenticate", 'Basic realm="Twilio API"')])
+        sid = MESSAGES_PATH.match(path).group(1)
+        if sid != self.state.account_sid:
+            return self.answer_error(404, 20404, f"The requested resource {path} was not found")
+        to = form.get("To", "")
+        sender = form.get("From", "")
+        service = form.get("MessagingServiceSid", "")
+        body = form.get("Body", "")
+        if not to:
+            return self.answer_error(400, 21604, "A 'To' phone number is required.")
+        if not E164.match(to):
+            return self.answer_error(400, 21211,
+                                     f"The 'To' number {to} is not a valid phone number.")
+        if not sender and not service:
+            return self.answer_error(400, 21603, "A 'From' phone number is required.")
+        if not body:
+            return self.answer_error(400, 21602, "Message body is required.")
+        if len(body) > MAX_BODY_CHARACTERS:
+            return self.answer_error(
+                400, 21617, "The concatenated message body exceeds the 1600 character limit.")
+
+        message_sid = "SM" + secrets.token_hex(16)
+        now = rfc2822_now()
+        uri = f"/2010-04-01/Accounts/{sid}/Messages/{message_sid}"
+        resource = {
+            "account_sid": sid,
+            "api_version": "2010-04-01",
+            "body": body,
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": sender or None,
+            "messaging_service_sid": service or None,
+            "num_media": "0",
+            "num_segments": str(segments(body)),
+            "price": None,
+            "price_unit": "USD",
+            "sid": message_sid,
+            "status": "queued" if sender else "accepted",
+            "subresource_uris": {"media": uri + "/Media.json"},
+            "to": to,
+            "uri": uri + ".json",
+        }
+        return self.answer_json(201, resource)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True  # a slow answer never keeps the process from exiting
+    allow_reuse_address = True
+    # The default backlog of 5 drops the SYNs of a burst, which clients retry only after 1 s.
+    request_queue_size = 128
+
+
+def write_port_file(path, port):
+    """Atomically, so a reader never sees half a number."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="ascii") as f:
+        f.write(f"{port}\n")
+    os.replace(temporary, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--account-sid", required=True)
+    parser.add_argument("--auth-token", required=True)
+    parser.add_argument("--port-file", help="write the port here once listening")
+    parser.add_argument("--delay-ms", type=int, default=0, help="delay before every answer")
+    parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    args = parser.parse_args(argv)
+    if args.delay_ms < 0:
+        parser.error("--delay-ms must not be negative")
+
+    server = Server(("127.0.0.1", args.port), Handler)
+    server.state = State(args.account_sid, args.auth_token, args.delay_ms)
+    server.verbose = args.verbose
+    port = server.server_address[1]
+    if args.port_file:
+        write_port_file(args.port_file, port)
+    print(f"listening on {port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
