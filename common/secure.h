@@ -13,6 +13,7 @@ class SecureString {
 public:
     SecureString() = default;
     explicit SecureString(std::string_view s) : value_(s) {}
+    explicit SecureString(const char* s) : value_(s) {}
     explicit SecureString(std::string&& s) : value_(s) {
         if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
         s.clear();
