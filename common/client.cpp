@@ -111,8 +111,8 @@ Client::Client(const std::string& socket_path, std::chrono::milliseconds timeout
     if (peer.uid != 0 && (!daemon_uid || peer.uid != *daemon_uid)) {
         close(fd_);
         fd_ = -1;
-        throw Unreachable("socket " + path_ + " is served by uid " + std::to_string(peer.uid) +
-                          ", not root or the daemon's user");
+        throw Impostor("socket " + path_ + " is served by uid " + std::to_string(peer.uid) +
+                       ", not root or the daemon's user");
     }
 }
 

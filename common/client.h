@@ -19,9 +19,16 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// The socket answers, but from a uid that is neither root nor the daemon's user: not an outage
+// (failmode=safe never lets it through) but someone pretending to be the daemon.
+class Impostor : public Unreachable {
+public:
+    using Unreachable::Unreachable;
+};
+
 struct CallResult {
-    std::string error;                // empty on success, else "io.twofactor.NAME"
-    protocol::json parameters;        // reply or error parameters (an object)
+    std::string error;          // empty on success, else "io.twofactor.NAME"
+    protocol::json parameters;  // reply or error parameters (an object)
     bool ok() const { return error.empty(); }
 };
 
@@ -29,7 +36,7 @@ class Client {
 public:
     // Connects with a deadline of `timeout`. The peer must run as root or as the daemon's user
     // (paths::kDaemonUser, looked up with getpwnam_r), checked with SO_PEERCRED; anyone else is
-    // an impostor: Unreachable("socket PATH is served by uid N, not root or the daemon's user").
+    // an Impostor("socket PATH is served by uid N, not root or the daemon's user").
     Client(const std::string& socket_path, std::chrono::milliseconds timeout);
     ~Client();
     Client(const Client&) = delete;

@@ -65,9 +65,9 @@ void Service::record_failure(const std::string& user, std::int64_t now) {
 void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     std::string user = params::user_name(p);
     authorize(caller, user);
-    std::string ip = params::optional_string(p, "ipAddress", 64).value_or("");
-    std::string service = params::optional_string(p, "service", 64).value_or("");
-    std::string tty = params::optional_string(p, "tty", 64).value_or("");
+    std::string ip = params::optional_string(p, "ipAddress", 255).value_or("");
+    std::string service = params::optional_string(p, "service", 255).value_or("");
+    std::string tty = params::optional_string(p, "tty", 255).value_or("");
     std::int64_t now = clock_();
 
     auto e = store_.get_enrollment(user);
@@ -153,7 +153,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
 void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     std::string id = params::required_string(p, "twoFactorId", 64);
     SecureString code(params::required_string(p, "code", 64));
-    std::string ip = params::optional_string(p, "ipAddress", 64).value_or("");
+    std::string ip = params::optional_string(p, "ipAddress", 255).value_or("");
     std::int64_t now = clock_();
     Challenge* c = challenges_.find(id, now);
     if (!c) throw not_found(id);

@@ -40,7 +40,7 @@ std::optional<std::int64_t> number_field(const json& object, const char* key) {
 
 // The daemon refuses `ipAddress`, `service` and `tty` longer than this (an over-long PAM_RHOST
 // host name must not turn into a failed login): they are sent cut to this length.
-constexpr std::size_t kMaxContextField = 64;
+constexpr std::size_t kMaxContextField = 255;
 
 std::string pam_item(pam_handle_t* pamh, int type) {
     const void* item = nullptr;
@@ -71,7 +71,7 @@ std::string tries_left(std::int64_t left) {
 // The client refuses a socket served by another uid; that is an impostor, not an outage, and
 // never falls under failmode=safe.
 bool is_impostor(const Unreachable& error) {
-    return std::string_view(error.what()).find("is served by uid") != std::string_view::npos;
+    return dynamic_cast<const Impostor*>(&error) != nullptr;
 }
 
 // Where a login ends: the outcome, what the sentence needs, and why, for the log.

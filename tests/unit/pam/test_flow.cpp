@@ -439,16 +439,16 @@ void test_long_host_names_are_cut_for_the_daemon(void**) {
     daemon.reply(app_code());
     daemon.reply({{"user", "alice"}});
     ScriptedPam pam({"123456"});
-    const std::string host(200, 'h');
+    const std::string host(300, 'h');
     pam.set_item(PAM_RHOST, host.c_str());
     twofactor::test::clear_captured_log();
     assert_int_equal(twofactor::pam::authenticate(pam.handle(), 0, options_for(daemon)),
                      PAM_SUCCESS);
     const auto requests = daemon.requests();
     assert_string_equal(requests[0].parameters["ipAddress"].get<std::string>().c_str(),
-                        std::string(64, 'h').c_str());
+                        std::string(255, 'h').c_str());
     assert_string_equal(requests[1].parameters["ipAddress"].get<std::string>().c_str(),
-                        std::string(64, 'h').c_str());
+                        std::string(255, 'h').c_str());
 }
 
 void test_log_lines_cannot_be_forged(void**) {
