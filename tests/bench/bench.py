@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+"""The benchmarks of tests/bench/README.md. Each comparison runs in one invocation on the same
+users, with its baseline, and prints a Markdown table and one JSON line per run.
+
+    bench.py [--build DIR] [--wait-load 1.0] [--out FILE] texted [--users 2000 --processes 64]
+    bench.py [--build DIR] app [--users 6000 --time-limit 8]
+    bench.py [--build DIR] scale [--users 100000]
+    bench.py [--build DIR] smoke          # tiny numbers; exits 1 if any login failed (ctest)
+
+--build DIR sets TWOFACTORD, TWOFACTORCTL, PAM_MODULE, PAM_BENCH and FAKE_TWILIO from a build
+tree; without it they come from the environment (as ctest sets them)."""
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _HERE)
+
+import bench_rig  # noqa: E402
+from bench_rig import Rig, load_average, make_users, module_installed, wait_for_next_step  # noqa
+
+SOURCE_ROOT = os.path.dirname(os.path.dirname(_HERE))
+
+
+def use_build_tree(build):
+    paths = {
+        "TWOFACTORD": "daemon/twofactord",
+        "TWOFACTORCTL": "daemon/ctl/twofactorctl",
+        "PAM_MODULE": "pam/pam_twofactor.so",
+        "PAM_BENCH": "tests/bench/pam_bench",
+    }
+    for variable, relative in paths.items():
+        os.environ[variable] = os.path.join(os.path.abspath(build), relative)
+    os.environ["FAKE_TWILIO"] = os.path.join(SOURCE_ROOT, "tests/endpoint/fake_twilio.py")
+
+
+def wait_for_low_load(limit, longest):
+    """Polls the 1-minute load average until it is below `limit`, for at most `longest` s."""
+    deadline = time.monotonic() + longest
+    while load_average() >= limit and time.monotonic() < deadline:
+        time.sleep(10)
+    return load_average()
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "-C", SOURCE_ROOT, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+class Output:
+    """Prints as it goes; every run's JSON also goes to --out, if given."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def header(self, args):
+        print(f"# {' '.join(sys.argv)}")
+        print(f"# {datetime.datetime.now().isoformat(timespec='seconds')}, commit {git_commit()},"
+              f" {os.cpu_count()} CPUs, load {load_average():.2f}")
+        sys.stdout.flush()
+
+    def record(self, report, **extra):
+        report = dict(report, **extra)
+        line = json.dumps(report)
+        print("json: " + line)
+        sys.stdout.flush()
+        if self.path:
+            with open(self.path, "a") as f:
+                f.write(line + "\n")
+        return report
+
+    @staticmethod
+    def table(rows, columns):
+        print("| " + " | ".join(title for title, _ in columns) + " |")
+        print("|" + "---|" * len(columns))
+        for row in rows:
+            print("| " + " | ".join(str(get(row)) for _, get in columns) + " |")
+        sys.stdout.flush()
+
+
+RUN_COLUMNS = [
+    ("run", lambda r: r["label"]),
+    ("processes", lambda r: r["processes"]),
+    ("logins", lambda r: r["logins"]),
+    ("failed", lambda r: r["failed"]),
+    ("logins/s", lambda r: f"{r['logins_per_second']:.0f}"),
+    ("login p50 ms", lambda r: r["login_ms"]["p50"]),
+    ("login p99 ms", lambda r: r["login_ms"]["p99"]),
+    ("prompt p50 ms", lambda r: r["prompt_ms"]["p50"] if r["prompt_ms"]["count"] else "-"),
+    ("prompt p99 ms", lambda r: r["prompt_ms"]["p99"] if r["prompt_ms"]["count"] else "-"),
+    ("load before/after", lambda r: f"{r['load_before']:.2f}/{r['load_after']:.2f}"),
+]
+
+
+# ---- 1. texted codes --------------------------------------------------------------------------
+
+def bench_texted(args, out):
+    rows = []
+    with Rig(delay_ms=args.delay_ms) as rig:
+        users = make_users("bt", args.users, texted=True)
+        rate = rig.enroll(users, "TextMessage")
+        print(f"# enrolled {len(users)} texted users at {rate:.0f}/s")
+        # The floor: the same processes and users through pam_permit.
+        rows.append(out.record(rig.run("permit", users, args.processes, "none",
+                                       label="pam_permit (floor)")))
+        rows.append(out.record(rig.run("twofactor", users, args.processes, "text",
+                                       label=f"pam_twofactor, texted, endpoint {args.delay_ms} ms"),
+                               endpoint_delay_ms=args.delay_ms))
+        # The same logins with an endpoint that answers at once: what the daemon and PAM add.
+        rig.behave(delay_ms=0)
+        rows.append(out.record(rig.run("twofactor", users, args.processes, "text",
+                                       label="pam_twofactor, texted, endpoint 0 ms"),
+                               endpoint_delay_ms=0))
+        print(f"# daemon memory {rig.daemon_memory()} KiB")
+    out.table(rows, RUN_COLUMNS)
+    texted = rows[1]
+    target_prompt = args.delay_ms + 25
+    print(f"# target: >= 300 logins/s -> {texted['logins_per_second']:.0f}; prompt p99 <= "
+          f"{target_prompt} ms -> {texted['prompt_ms']['p99']}")
+
+
+# ---- 2. authenticator-app codes ---------------------------------------------------------------
+
+def bench_app(args, out):
+    methods = [("permit", "none", "pam_permit (floor)"),
+               ("twofactor", "totp", "pam_twofactor, app code")]
+    if module_installed(bench_rig.PAM_GOOGLE):
+        methods.append(("google", "totp", "pam_google_authenticator, DISALLOW_REUSE"))
+    if module_installed(bench_rig.PAM_OATH):
+        methods.append(("oath", "totp", "pam_oath, one usersfile"))
+    rows = []
+    with Rig() as rig:
+        users = make_users("ba", args.users, texted=False)
+        rate = rig.enroll(users, "None")
+        rig.write_google_authenticator(users)
+        rig.write_oath(users)
+        print(f"# {len(users)} users; enrolled in twofactord at {rate:.0f}/s")
+        for processes in args.processes:
+            for service, source, label in methods:
+                # One login per user per step: each run starts in a step no earlier run used.
+                wait_for_next_step()
+                rows.append(out.record(rig.run(service, users, processes, source, label=label,
+                                               time_limit=args.time_limit)))
+    out.table(rows, RUN_COLUMNS)
+    for processes in args.processes:
+        at = {r["label"]: r for r in rows if r["processes"] == processes}
+        ours = at["pam_twofactor, app code"]["logins_per_second"]
+        google = at.get("pam_google_authenticator, DISALLOW_REUSE")
+        if google:
+            print(f"# {processes} processes: pam_twofactor {ours:.0f}/s vs "
+                  f"pam_google_authenticator {google['logins_per_second']:.0f}/s = "
+                  f"{ours / max(google['logins_per_second'], 1e-9):.2f}x")
+
+
+# ---- 3. scale ---------------------------------------------------------------------------------
+
+def bench_scale(args, out):
+    rows = []
+    with Rig() as rig:
+        first = make_users("bs", args.sample, texted=False)
+        rate_first = rig.enroll(first, "None")
+        print(f"# enrolled {len(first)} users at {rate_first:.0f}/s; memory "
+              f"{rig.daemon_memory()} KiB; database {rig.database_bytes()} bytes")
+        wait_for_next_step()
+        small = out.record(rig.run("twofactor", first, args.processes, "totp",
+                                   label=f"{len(first)} enrolled"),
+                           enrolled=len(first), database_bytes=rig.database_bytes(),
+                           memory_kib=rig.daemon_memory())
+        rows.append(small)
+
+        rest = make_users("bs", args.users, texted=False)[len(first):]
+        # make_users numbers from 0: give the rest names of their own.
+        for i, u in enumerate(rest):
+            u.name = f"bs{len(first) + i:06d}"
+        started = time.monotonic()
+        rig.enroll(rest, "None", progress=lambda n: None)
+        elapsed = time.monotonic() - started
+        rate = len(rest) / elapsed
+        memory = rig.daemon_memory()
+        size = rig.database_bytes()
+        print(f"# enrolled {len(rest)} more users in {elapsed:.1f} s ({rate:.0f}/s); memory "
+              f"{memory} KiB; database {size} bytes")
+        wait_for_next_step()
+        large = out.record(rig.run("twofactor", first, args.processes, "totp",
+                                   label=f"{args.users} enrolled (same {len(first)} users)"),
+                           enrolled=args.users, database_bytes=rig.database_bytes(),
+                           memory_kib=rig.daemon_memory(), enroll_per_second=round(rate))
+        rows.append(large)
+        after = rig.daemon_memory()
+    out.table(rows, RUN_COLUMNS + [
+        ("database MiB", lambda r: f"{r['database_bytes'] / 2**20:.1f}"),
+        ("daemon RSS MiB", lambda r: f"{r['memory_kib']['VmRSS'] / 1024:.1f}"),
+    ])
+    print(f"# after the last run: VmRSS {after['VmRSS'] / 1024:.1f} MiB, VmHWM "
+          f"{after['VmHWM'] / 1024:.1f} MiB; enrollment {rate:.0f}/s")
+
+
+# ---- smoke (ctest) ----------------------------------------------------------------------------
+
+def smoke(args, out):
+    """Every path of the harness with tiny numbers; fails if any login fails."""
+    rows = []
+    with Rig(delay_ms=20) as rig:
+        texted = make_users("bst", 6, texted=True)
+        rig.enroll(texted, "TextMessage")
+        rows.append(out.record(rig.run("twofactor", texted, 3, "text", label="texted")))
+        app = make_users("bsa", 6, texted=False)
+        rig.enroll(app, "None")
+        rig.write_google_authenticator(app)
+        rig.write_oath(app)
+        rows.append(out.record(rig.run("permit", app, 2, "none", label="permit")))
+        rows.append(out.record(rig.run("twofactor", app, 2, "totp", label="app")))
+        for service, module in (("google", bench_rig.PAM_GOOGLE), ("oath", bench_rig.PAM_OATH)):
+            if module_installed(module):
+                rows.append(out.record(rig.run(service, app, 1, "totp", label=service)))
+            else:
+                print(f"# {module} is not installed: skipped")
+    out.table(rows, RUN_COLUMNS)
+    failed = sum(r["failed"] for r in rows)
+    texted_prompts = rows[0]["prompt_ms"]["count"]
+    problems = []
+    if failed:
+        problems.append(f"{failed} logins failed: "
+                        f"{[r['failure_samples'] for r in rows if r['failed']]}")
+    if texted_prompts != 6:
+        problems.append(f"texted logins saw {texted_prompts} prompts, not 6")
+    print(f"smoke: {len(rows) - len(problems)} passed, {len(problems)} failed")
+    for p in problems:
+        print("smoke: " + p)
+    return 1 if problems else 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", help="a build tree to take the programs from")
+    parser.add_argument("--wait-load", type=float, default=None,
+                        help="first wait (at most --wait-max s) for the load average below this")
+    parser.add_argument("--wait-max", type=float, default=600)
+    parser.add_argument("--out", help="append each run's JSON here")
+    commands = parser.add_subparsers(dest="command", required=True)
+    texted = commands.add_parser("texted")
+    texted.add_argument("--users", type=int, default=2000)
+    texted.add_argument("--processes", type=int, default=64)
+    texted.add_argument("--delay-ms", type=int, default=150)
+    app = commands.add_parser("app")
+    app.add_argument("--users", type=int, default=6000)
+    app.add_argument("--processes", type=int, nargs="+", default=[1, 4, 16])
+    app.add_argument("--time-limit", type=int, default=8)
+    scale = commands.add_parser("scale")
+    scale.add_argument("--users", type=int, default=100000)
+    scale.add_argument("--sample", type=int, default=1000)
+    scale.add_argument("--processes", type=int, default=4)
+    commands.add_parser("smoke")
+    args = parser.parse_args()
+
+    if args.build:
+        use_build_tree(args.build)
+    if args.wait_load is not None:
+        load = wait_for_low_load(args.wait_load, args.wait_max)
+        print(f"# load average {load:.2f} when starting")
+    out = Output(args.out)
+    out.header(args)
+    handler = {"texted": bench_texted, "app": bench_app, "scale": bench_scale,
+               "smoke": smoke}[args.command]
+    return handler(args, out) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
