@@ -28,7 +28,9 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
 
-if [ -z "$binary" ]; then
+if [ -n "$binary" ]; then
+    binary=$(realpath -e "$binary") || { echo "FAIL: no such binary: $1"; exit 1; }
+else
     binary="$tmp/twofactord"
     printf '#!/bin/sh\nexit 0\n' >"$binary"
     chmod 0755 "$binary"
