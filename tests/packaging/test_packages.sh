@@ -8,6 +8,9 @@
 #
 # Usage: test_packages.sh [REPOSITORY]   (default: the repository holding this script; its
 #                                          committed HEAD is what gets built)
+# With TWOFACTOR_PACKAGES_DIR set, the packages are not built here: the .changes, .buildinfo and
+# .debs are copied from that directory (tests/packaging/build_packages.sh leaves them there;
+# ctest's fixture "debs" runs it once for every test that needs the packages).
 # Exit status: 0 pass, 1 fail, 77 skipped (not root, a tool missing, or twofactor already on
 # this machine, which this test will not touch).
 set -euo pipefail
@@ -69,15 +72,27 @@ there() { if [ -e "$1" ]; then pass "$1 is still there"; else fail "$1 is missin
 pam_state() { cat /etc/pam.d/common-* /var/lib/pam/* | md5sum; }
 pam_before=$(pam_state)
 
-# --- build -------------------------------------------------------------------------------------
+# --- build (or take the packages built for this test run) --------------------------------------
 git clone --quiet "$repo" "$work/src"
-echo "building $(git -C "$work/src" log -1 --format='%h %s')"
-if ! (cd "$work/src" && timeout 1800 dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; then
-    tail -40 "$work/build.log"
-    fail "dpkg-buildpackage failed"
-    exit 1
+if [ -n "${TWOFACTOR_PACKAGES_DIR:-}" ]; then
+    built=$(ls "$TWOFACTOR_PACKAGES_DIR"/twofactor_*.changes 2>/dev/null || true)
+    if [ "$(echo "$built" | grep -c .)" -ne 1 ]; then
+        fail "TWOFACTOR_PACKAGES_DIR=$TWOFACTOR_PACKAGES_DIR holds no single twofactor_*.changes" \
+            "(run tests/packaging/build_packages.sh $TWOFACTOR_PACKAGES_DIR)"
+        exit 1
+    fi
+    cp "$TWOFACTOR_PACKAGES_DIR"/twofactor_*.changes "$TWOFACTOR_PACKAGES_DIR"/twofactor_*.buildinfo \
+        "$TWOFACTOR_PACKAGES_DIR"/*.deb "$work"/
+    pass "packages from $TWOFACTOR_PACKAGES_DIR ($(basename "$built"))"
+else
+    echo "building $(git -C "$work/src" log -1 --format='%h %s')"
+    if ! (cd "$work/src" && timeout 1800 dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; then
+        tail -40 "$work/build.log"
+        fail "dpkg-buildpackage failed"
+        exit 1
+    fi
+    pass "dpkg-buildpackage -us -uc -b"
 fi
-pass "dpkg-buildpackage -us -uc -b"
 changes=$(ls "$work"/twofactor_*.changes)
 debs=("$work"/twofactord_*.deb "$work"/libpam-twofactor_*.deb)
 
