@@ -63,6 +63,7 @@ void Service::record_failure(const std::string& user, std::int64_t now) {
 }
 
 void Service::begin(const Caller& caller, const json& p, Respond& respond) {
+    params::only(p, {"user", "ipAddress", "service", "tty"});
     std::string user = params::user_name(p);
     authorize(caller, user);
     std::string ip = params::optional_string(p, "ipAddress", 255).value_or("");
@@ -122,6 +123,7 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
 }
 
 void Service::resend_code(const Caller& caller, const json& p, Respond& respond) {
+    params::only(p, {"twoFactorId"});
     std::string id = params::required_string(p, "twoFactorId", 64);
     std::int64_t now = clock_();
     Challenge* c = challenges_.find(id, now);
@@ -151,6 +153,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
 }
 
 void Service::complete(const Caller& caller, const json& p, Respond& respond) {
+    params::only(p, {"twoFactorId", "code", "ipAddress"});
     std::string id = params::required_string(p, "twoFactorId", 64);
     SecureString code(params::required_string(p, "code", 64));
     std::string ip = params::optional_string(p, "ipAddress", 255).value_or("");

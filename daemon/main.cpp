@@ -2,10 +2,12 @@
 // socket activation) and a person at a terminal run it the same way.
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -115,6 +117,12 @@ void apply_credentials(Settings& settings) {
     if (!token.empty()) settings.twilio.auth_token = SecureString(std::move(token));
 }
 
+// Anything but "no such file" counts, as load_key() counts it.
+bool path_exists(const std::string& path) {
+    struct stat st {};
+    return !path.empty() && (lstat(path.c_str(), &st) == 0 || errno != ENOENT);
+}
+
 std::int64_t unix_now() {
     return static_cast<std::int64_t>(std::time(nullptr));
 }
@@ -149,8 +157,22 @@ int run(const Options& options) {
     if (settings.twilio.account_sid.empty() || settings.twilio.auth_token.empty())
         log::warning("Twilio is not configured (account_sid, auth_token): texts will fail");
 
+    // A key made now cannot open enrollments sealed before (a database restored without its
+    // key): say so at once rather than at the first login that fails to decrypt.
+    const bool key_was_there = path_exists(settings.daemon.key_file);
     Cipher cipher(load_key(settings.daemon.key_file));
+    const bool key_created = !key_was_there && path_exists(settings.daemon.key_file);
+    if (key_created)
+        log::notice("created a new encryption key", {{"key_file", settings.daemon.key_file}});
     Store store(settings.daemon.database, cipher);
+    if (key_created) {
+        if (auto enrollments = store.count_enrollments(); enrollments > 0)
+            log::warning(
+                "the database holds enrollments the new key cannot decrypt; they are kept: "
+                "restore the key file they were sealed with",
+                {{"enrollments", std::to_string(enrollments)},
+                 {"database", settings.daemon.database}});
+    }
 
     sd_event* loop = nullptr;
     int r = sd_event_default(&loop);

@@ -2,8 +2,11 @@
 // that names the field and says why.
 #pragma once
 
+#include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/protocol.h"
 #include "daemon/service.h"
@@ -14,6 +17,19 @@ inline Refusal invalid(const char* field, const std::string& reason) {
     return Refusal{
         protocol::error::InvalidParameter,
         {{"field", field}, {"reason", reason}, {"message", std::string(field) + ": " + reason}}};
+}
+
+// Refuses any parameter but `known`: a misspelt field ("ipaddress", "mobilephone") is an error
+// the caller sees, not a value silently dropped.
+inline void only(const protocol::json& p, std::initializer_list<std::string_view> known) {
+    for (const auto& [key, value] : p.items()) {
+        if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+        std::string field = key.substr(0, 64);
+        throw Refusal{protocol::error::InvalidParameter,
+                      {{"field", field},
+                       {"reason", "is not a parameter of this method"},
+                       {"message", field + ": is not a parameter of this method"}}};
+    }
 }
 
 inline std::optional<std::string> optional_string(const protocol::json& p, const char* field,

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "daemon/log.h"
@@ -23,6 +25,46 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 
 std::string errno_text(int err) {
     return std::strerror(err);
+}
+
+// nlohmann::json copies (and prints) values recursively: a message nested thousands deep still
+// fits in 64 KiB and overflowed the stack where parse_request() copies the parameters. No call
+// nests deeper than 3 ({"parameters": {"user": "..."}}); far deeper is not the protocol.
+constexpr std::size_t kMaxNesting = 32;
+
+bool nested_too_deep(const protocol::json& message) {
+    // Iterative: visits each value once, and a frame holds at most 64 KiB of them.
+    std::vector<std::pair<const protocol::json*, std::size_t>> pending{{&message, 1}};
+    while (!pending.empty()) {
+        auto [value, depth] = pending.back();
+        pending.pop_back();
+        if (!value->is_structured()) continue;
+        if (depth > kMaxNesting) return true;
+        for (const auto& child : *value) pending.emplace_back(&child, depth + 1);
+    }
+    return false;
+}
+
+// The call in a message, or the InvalidParameter error to answer when it is not exactly
+// {"method": string, "parameters": object}. Varlink's "oneway", "more" and "upgrade" are not
+// supported: refusing them beats silently answering a call that asked for no answer.
+std::variant<protocol::Request, protocol::json> read_call(const protocol::json& message) {
+    for (const auto& [key, value] : message.items()) {
+        if (key != "method" && key != "parameters") {
+            std::string field = key.substr(0, 64);
+            return protocol::make_error(
+                protocol::error::InvalidParameter,
+                {{"field", field},
+                 {"reason", "is not part of a call"},
+                 {"message", "malformed call: " + field + " is not part of a call"}});
+        }
+    }
+    if (auto request = protocol::parse_request(message)) return std::move(*request);
+    return protocol::make_error(
+        protocol::error::InvalidParameter,
+        {{"field", "method"},
+         {"reason", "a call is {\"method\": string, \"parameters\": object}"},
+         {"message", "malformed call"}});
 }
 
 std::string login_name(uid_t uid) {
@@ -109,6 +151,7 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
     sd_event_source* io = nullptr;
     sd_event_source* idle = nullptr;
     bool busy = false;         // a call is being served; read nothing more until it answers
+    bool answered = false;     // a call was answered since the idle timer was last armed
     bool in_dispatch = false;  // inside process(): a synchronous answer must not recurse
     bool closing = false;      // close once `out` is written
 
@@ -135,7 +178,9 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
 
     void update_events() {
         uint32_t events = 0;
-        if (!busy && !closing) events |= EPOLLIN;
+        // Replies not yet taken by the peer stop the reading: a client that sends calls and
+        // never reads the answers must not make the daemon buffer them without bound.
+        if (!busy && !closing && out.empty()) events |= EPOLLIN;
         if (!out.empty()) events |= EPOLLOUT;
         sd_event_source_set_io_events(io, events);
     }
@@ -166,7 +211,7 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
         if (revents & EPOLLOUT) {
             if (!flush()) return;
         }
-        if (revents & EPOLLIN) {
+        if ((revents & EPOLLIN) && out.empty()) {
             char buffer[kReadChunk];
             ssize_t n = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -199,9 +244,9 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
                 protocol::error::InternalError, {{"message", "the answer was too large"}}));
         }
         busy = false;
+        answered = true;
         if (in_dispatch) return;  // process() goes on with the next buffered call
         if (!flush()) return;
-        arm_idle_timer();
         process();
     }
 
@@ -212,30 +257,29 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
             protocol::json message;
             auto status = reader.next(message);
             if (status == protocol::FrameReader::Status::NeedMore) break;
-            if (status != protocol::FrameReader::Status::Message) {
+            if (status != protocol::FrameReader::Status::Message || nested_too_deep(message)) {
                 log::info("closing a connection that sent a malformed message",
                           {{"uid", std::to_string(caller.uid)}});
-                in_dispatch = false;
-                server->close_connection(this);
-                return;
+                // Calls before the bad frame keep their answers (a Complete may have used a
+                // code); nothing after it is read. flush() closes once they are written.
+                closing = true;
+                break;
             }
-            auto request = protocol::parse_request(message);
-            if (!request) {
-                out += protocol::encode(protocol::make_error(
-                    protocol::error::InvalidParameter,
-                    {{"field", "method"},
-                     {"reason", "a call is {\"method\": string, \"parameters\": object}"},
-                     {"message", "malformed call"}}));
+            auto call = read_call(message);
+            if (auto* error = std::get_if<protocol::json>(&call)) {
+                out += protocol::encode(*error);
+                answered = true;
                 continue;
             }
+            const auto& request = std::get<protocol::Request>(call);
             busy = true;
             std::weak_ptr<Connection> weak = keep;
             try {
-                server->service_.handle(caller, *request, [weak](protocol::json reply) {
+                server->service_.handle(caller, request, [weak](protocol::json reply) {
                     if (auto self = weak.lock()) self->answer(std::move(reply));
                 });
             } catch (const std::exception& e) {
-                log::error("a call failed", {{"method", request->method}, {"error", e.what()}});
+                log::error("a call failed", {{"method", request.method}, {"error", e.what()}});
                 answer(protocol::make_error(protocol::error::InternalError,
                                             {{"message", "the daemon failed; see its log"}}));
             }
@@ -243,7 +287,12 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
         }
         in_dispatch = false;
         if (fd < 0) return;
-        if (!busy) arm_idle_timer();
+        // Only an answered call restarts the idle timer, not every read: a client sending a
+        // byte a second is cut off at the timeout like one that sends nothing.
+        if (!busy && answered) {
+            answered = false;
+            arm_idle_timer();
+        }
         flush();
     }
 };

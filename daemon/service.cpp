@@ -113,7 +113,8 @@ json delivery_failure(const SmsResult& result) {
          {"message", result.message.empty() ? "the text message was not sent" : result.message}});
 }
 
-void Service::generate_secret(const Caller&, const json&, Respond& respond) {
+void Service::generate_secret(const Caller&, const json& p, Respond& respond) {
+    params::only(p, {});
     SecureString secret = twofactor::generate_secret();
     std::string encoded = base32_encode(secret.view());
     respond(protocol::make_reply({{"secret", secret.view()}, {"secretBase32Encoded", encoded}}));
@@ -128,6 +129,7 @@ void Service::send_code(const Caller& caller, const json& p, Respond& respond) {
 }
 
 void Service::send_setup_code(const Caller& caller, const json& p, Respond& respond) {
+    params::only(p, {"mobilePhone", "secret"});
     SecureString secret(params::required_string(p, "secret", 256));
     if (auto why = check_secret(secret.view())) throw params::invalid("secret", *why);
     std::string phone = normalize_number(params::required_string(p, "mobilePhone", 64));
@@ -174,6 +176,7 @@ void Service::send_setup_code(const Caller& caller, const json& p, Respond& resp
 }
 
 void Service::enable(const Caller& caller, const json& p, Respond& respond) {
+    params::only(p, {"user", "secret", "code", "delivery", "mobilePhone"});
     std::string user = params::user_name(p);
     authorize(caller, user);
     SecureString secret(params::required_string(p, "secret", 256));
@@ -228,6 +231,7 @@ void Service::enable(const Caller& caller, const json& p, Respond& respond) {
 }
 
 void Service::disable(const Caller& caller, const json& p, Respond& respond) {
+    params::only(p, {"user"});
     std::string user = params::user_name(p);
     authorize(caller, user);
     if (!store_.remove_enrollment(user))
@@ -239,6 +243,7 @@ void Service::disable(const Caller& caller, const json& p, Respond& respond) {
 }
 
 void Service::status(const Caller& caller, const json& p, Respond& respond) {
+    params::only(p, {"user"});
     std::string user = params::user_name(p);
     authorize(caller, user);
     auto e = store_.get_enrollment(user);
@@ -256,6 +261,7 @@ void Service::status(const Caller& caller, const json& p, Respond& respond) {
 }
 
 void Service::unlock(const Caller& caller, const json& p, Respond& respond) {
+    params::only(p, {"user"});
     std::string user = params::user_name(p);
     if (!caller.is_root())
         throw Refusal{err::PermissionDenied, {{"message", "only root may unlock an account"}}};
