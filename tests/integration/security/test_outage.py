@@ -1,0 +1,89 @@
+"""A Twilio outage: a text that cannot be sent fails the login closed (DeliveryFailed, with
+Twilio's status) within the configured time, leaves no challenge to answer and counts against
+no one; authenticator-app users log in as usual; a slow Twilio stalls no other login."""
+
+import time
+
+from security_support import (LIBERAL_LIMITS, SecurityTestCase, call, connect_as, error_of, frame,
+                              main, merged, read_message, require_root, totp)
+
+DEADLINE = 3  # seconds, [twilio] timeout: all attempts of one text
+
+
+@require_root
+class OutageTest(SecurityTestCase):
+    config = merged(LIBERAL_LIMITS, {"twilio": {"timeout": DEADLINE, "request_timeout": 2,
+                                                "max_attempts": 3}})
+
+    def tearDown(self):
+        self.h.reset_endpoint()
+
+    def assertFailsClosed(self, user, status):
+        started = time.monotonic()
+        reply = self.wire("Begin", {"user": user})
+        took = time.monotonic() - started
+        self.assertEqual(error_of(reply), "DeliveryFailed", reply)
+        self.assertEqual(reply["parameters"]["status"], status, reply)
+        self.assertTrue(reply["parameters"]["message"], reply)
+        self.assertLess(took, DEADLINE + 3, "the failure took longer than the Twilio deadline")
+        # No challenge came of it: no id was given, and nothing counts against the user.
+        self.assertNotIn("twoFactorId", reply["parameters"])
+        state = self.status(user)
+        self.assertEqual((state["failures"], state["locked"]), (0, False))
+        return took
+
+    def test_twilio_down_fails_the_login_closed(self):
+        user = self.h.create_user()
+        self.enable_texted_quietly(user, "+15555550170")
+        self.h.behave(status=503)
+        took = self.assertFailsClosed(user, 503)
+        attempts = [m for m in self.texts() if m["form"].get("To") == "+15555550170"]
+        self.assertGreaterEqual(len(attempts), 2, "a 503 was not retried")
+        self.assertLessEqual(len(attempts), 3, "more attempts than max_attempts")
+        self.h.behave(close=True)  # the connection drops: no HTTP status at all
+        self.assertFailsClosed(user, 0)
+        print(f"\noutage: DeliveryFailed after {took:.1f} s and {len(attempts)} attempts")
+        # Twilio back: the same user logs in.
+        self.h.reset_endpoint()
+        two_factor_id, code = self.login(user)
+        self.ok("complete", "--two-factor-id", two_factor_id, "--code", code)
+
+    def test_authenticator_users_are_not_affected(self):
+        user = self.h.create_user()
+        secret = self.enroll_app(user)
+        self.h.behave(status=503)
+        reply = self.wire("Begin", {"user": user})
+        self.assertIsNone(error_of(reply), reply)
+        for offset in (1, 0, -1):  # the enable step is used; one of its neighbours is not
+            answer = self.wire("Complete", {"twoFactorId": reply["parameters"]["twoFactorId"],
+                                            "code": totp(secret, None, offset)})
+            if error_of(answer) is None:
+                break
+        self.assertIsNone(error_of(answer), answer)
+
+    def test_a_slow_text_stalls_no_other_login(self):
+        texted = self.h.create_user()
+        app = self.h.create_user()
+        self.enable_texted_quietly(texted, "+15555550171")
+        secret = self.enroll_app(app)
+        self.h.behave(delay_ms=2500, times=1)
+        with connect_as(self.h.socket_path) as slow:
+            slow.sendall(frame({"method": "io.twofactor.Begin",
+                                "parameters": {"user": texted}}))
+            time.sleep(0.2)  # the text is on its way, held up by the endpoint
+            started = time.monotonic()
+            with connect_as(self.h.socket_path) as s:
+                reply = call(s, "Begin", {"user": app})
+                self.assertIsNone(error_of(reply), reply)
+                reply = call(s, "Complete", {"twoFactorId": reply["parameters"]["twoFactorId"],
+                                             "code": totp(secret, None, 1)})
+            fast = time.monotonic() - started
+            self.assertIsNotNone(reply)
+            self.assertLess(fast, 1.0, "another login waited for the slow text")
+            slow_reply = read_message(slow, timeout=DEADLINE + 5)
+        self.assertIsNone(error_of(slow_reply), slow_reply)
+        print(f"\nslow Twilio: another login answered in {fast * 1000:.0f} ms meanwhile")
+
+
+if __name__ == "__main__":
+    main()
