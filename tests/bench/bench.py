@@ -83,6 +83,10 @@ class Output:
         print("|" + "---|" * len(columns))
         for row in rows:
             print("| " + " | ".join(str(get(row)) for _, get in columns) + " |")
+        for row in rows:
+            if row["failed"]:
+                print(f"# {row['label']} x{row['processes']}: {row['failures']} e.g. "
+                      f"{row['failure_samples']}")
         sys.stdout.flush()
 
 
@@ -96,6 +100,8 @@ RUN_COLUMNS = [
     ("login p99 ms", lambda r: r["login_ms"]["p99"]),
     ("prompt p50 ms", lambda r: r["prompt_ms"]["p50"] if r["prompt_ms"]["count"] else "-"),
     ("prompt p99 ms", lambda r: r["prompt_ms"]["p99"] if r["prompt_ms"]["count"] else "-"),
+    ("CPU ms/login daemon, endpoint, PAM",
+     lambda r: "{daemon}, {endpoint}, {pam_processes}".format(**r["cpu_ms_per_login"])),
     ("load before/after", lambda r: f"{r['load_before']:.2f}/{r['load_after']:.2f}"),
 ]
 
@@ -104,7 +110,7 @@ RUN_COLUMNS = [
 
 def bench_texted(args, out):
     rows = []
-    with Rig(delay_ms=args.delay_ms) as rig:
+    with Rig(delay_ms=args.delay_ms, profile_dir=args.profile) as rig:
         users = make_users("bt", args.users, texted=True)
         rate = rig.enroll(users, "TextMessage")
         print(f"# enrolled {len(users)} texted users at {rate:.0f}/s")
@@ -137,7 +143,7 @@ def bench_app(args, out):
     if module_installed(bench_rig.PAM_OATH):
         methods.append(("oath", "totp", "pam_oath, one usersfile"))
     rows = []
-    with Rig() as rig:
+    with Rig(profile_dir=args.profile) as rig:
         users = make_users("ba", args.users, texted=False)
         rate = rig.enroll(users, "None")
         rig.write_google_authenticator(users)
@@ -163,44 +169,47 @@ def bench_app(args, out):
 # ---- 3. scale ---------------------------------------------------------------------------------
 
 def bench_scale(args, out):
+    """The same sample of users logs in with 1,000 and with 100,000 users enrolled, a few runs
+    each (every run in a step of its own), one process at a time: latency, not queueing."""
     rows = []
-    with Rig() as rig:
-        first = make_users("bs", args.sample, texted=False)
-        rate_first = rig.enroll(first, "None")
-        print(f"# enrolled {len(first)} users at {rate_first:.0f}/s; memory "
-              f"{rig.daemon_memory()} KiB; database {rig.database_bytes()} bytes")
-        wait_for_next_step()
-        small = out.record(rig.run("twofactor", first, args.processes, "totp",
-                                   label=f"{len(first)} enrolled"),
-                           enrolled=len(first), database_bytes=rig.database_bytes(),
-                           memory_kib=rig.daemon_memory())
-        rows.append(small)
 
-        rest = make_users("bs", args.users, texted=False)[len(first):]
-        # make_users numbers from 0: give the rest names of their own.
-        for i, u in enumerate(rest):
-            u.name = f"bs{len(first) + i:06d}"
+    def measure(rig, users, enrolled):
+        for run in range(args.runs):
+            wait_for_next_step()
+            rows.append(out.record(
+                rig.run("twofactor", users, args.processes, "totp",
+                        label=f"{enrolled} enrolled, run {run + 1}"),
+                enrolled=enrolled, database=rig.database_files(),
+                memory_kib=rig.daemon_memory()))
+
+    with Rig(profile_dir=args.profile) as rig:
+        everyone = make_users("bs", args.users, texted=False)
+        sample = everyone[:args.sample]
+        rate_first = rig.enroll(sample, "None")
+        print(f"# enrolled {len(sample)} users at {rate_first:.0f}/s; memory "
+              f"{rig.daemon_memory()} KiB; database {rig.database_files()}")
+        measure(rig, sample, len(sample))
+
         started = time.monotonic()
-        rig.enroll(rest, "None", progress=lambda n: None)
+        rig.enroll(everyone[args.sample:], "None")
         elapsed = time.monotonic() - started
-        rate = len(rest) / elapsed
-        memory = rig.daemon_memory()
-        size = rig.database_bytes()
-        print(f"# enrolled {len(rest)} more users in {elapsed:.1f} s ({rate:.0f}/s); memory "
-              f"{memory} KiB; database {size} bytes")
-        wait_for_next_step()
-        large = out.record(rig.run("twofactor", first, args.processes, "totp",
-                                   label=f"{args.users} enrolled (same {len(first)} users)"),
-                           enrolled=args.users, database_bytes=rig.database_bytes(),
-                           memory_kib=rig.daemon_memory(), enroll_per_second=round(rate))
-        rows.append(large)
+        rate = (args.users - args.sample) / elapsed
+        print(f"# enrolled {args.users - args.sample} more users in {elapsed:.1f} s "
+              f"({rate:.0f}/s); memory {rig.daemon_memory()} KiB; database "
+              f"{rig.database_files()}")
+        measure(rig, sample, args.users)
         after = rig.daemon_memory()
+        files = rig.database_files()
     out.table(rows, RUN_COLUMNS + [
-        ("database MiB", lambda r: f"{r['database_bytes'] / 2**20:.1f}"),
+        ("database + WAL MiB", lambda r: "{:.1f} + {:.1f}".format(
+            r["database"]["db"] / 2**20, r["database"]["wal"] / 2**20)),
         ("daemon RSS MiB", lambda r: f"{r['memory_kib']['VmRSS'] / 1024:.1f}"),
     ])
-    print(f"# after the last run: VmRSS {after['VmRSS'] / 1024:.1f} MiB, VmHWM "
-          f"{after['VmHWM'] / 1024:.1f} MiB; enrollment {rate:.0f}/s")
+    out.record({"label": "scale summary", "enrolled": args.users,
+                "enroll_per_second": round(rate), "memory_kib": after, "database": files})
+    print(f"# {args.users} users: enrollment {rate:.0f}/s; twofactord VmRSS "
+          f"{after['VmRSS'] / 1024:.1f} MiB, VmHWM {after['VmHWM'] / 1024:.1f} MiB; database "
+          f"{files['db'] / 2**20:.1f} MiB + WAL {files['wal'] / 2**20:.1f} MiB")
 
 
 # ---- smoke (ctest) ----------------------------------------------------------------------------
@@ -217,6 +226,7 @@ def smoke(args, out):
         rig.write_google_authenticator(app)
         rig.write_oath(app)
         rows.append(out.record(rig.run("permit", app, 2, "none", label="permit")))
+        wait_for_next_step()  # enabling used this step's code
         rows.append(out.record(rig.run("twofactor", app, 2, "totp", label="app")))
         for service, module in (("google", bench_rig.PAM_GOOGLE), ("oath", bench_rig.PAM_OATH)):
             if module_installed(module):
@@ -245,6 +255,8 @@ def main():
                         help="first wait (at most --wait-max s) for the load average below this")
     parser.add_argument("--wait-max", type=float, default=600)
     parser.add_argument("--out", help="append each run's JSON here")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="record each run's twofactord with perf record -g into DIR")
     commands = parser.add_subparsers(dest="command", required=True)
     texted = commands.add_parser("texted")
     texted.add_argument("--users", type=int, default=2000)
@@ -257,7 +269,8 @@ def main():
     scale = commands.add_parser("scale")
     scale.add_argument("--users", type=int, default=100000)
     scale.add_argument("--sample", type=int, default=1000)
-    scale.add_argument("--processes", type=int, default=4)
+    scale.add_argument("--processes", type=int, default=1)
+    scale.add_argument("--runs", type=int, default=3)
     commands.add_parser("smoke")
     args = parser.parse_args()
 

@@ -55,16 +55,16 @@ RunReport summarize(const std::string& label, int processes, std::int64_t releas
     RunReport report;
     report.label = label;
     report.processes = processes;
-    report.logins = records.size();
     std::vector<std::int64_t> login_ns, prompt_ns;
     std::int64_t last_end = released_ns;
     for (const LoginRecord& r : records) {
         const std::string user =
             r.user_index >= 0 ? users[static_cast<std::size_t>(r.user_index)].name : "?";
         if (!r.done) {
-            report.failures["not run (worker died)"] += 1;
+            report.not_run += 1;
             continue;
         }
+        report.logins += 1;
         last_end = std::max(last_end, r.ended_ns);
         login_ns.push_back(r.ended_ns - r.started_ns);
         if (r.prompt_ns != 0) prompt_ns.push_back(r.prompt_ns - r.authenticate_ns);
@@ -89,6 +89,7 @@ std::string to_json(const RunReport& report) {
     nlohmann::json out = {{"label", report.label},
                           {"processes", report.processes},
                           {"logins", report.logins},
+                          {"not_run", report.not_run},
                           {"succeeded", report.succeeded},
                           {"failed", report.logins - report.succeeded},
                           {"wall_seconds", rounded(report.wall_seconds * 1000.0) / 1000.0},

@@ -23,7 +23,8 @@ Percentiles percentiles(std::vector<std::int64_t> values_ns);
 struct RunReport {
     std::string label;
     int processes = 0;
-    std::size_t logins = 0;
+    std::size_t logins = 0;   // logins run (a time limit may stop workers before all)
+    std::size_t not_run = 0;  // logins the time limit (or a dead worker) left out
     std::size_t succeeded = 0;
     double wall_seconds = 0;
     double logins_per_second = 0;  // successful logins / wall time

@@ -87,9 +87,11 @@ def make_users(prefix, count, texted):
 
 
 class Rig:
-    def __init__(self, delay_ms=0, config=None, keep=False):
+    def __init__(self, delay_ms=0, config=None, keep=False, profile_dir=None):
         self.delay_ms = delay_ms
         self.keep = keep
+        # With a directory, each run records `perf record -g` of twofactord there.
+        self.profile_dir = profile_dir
         overrides = {
             "daemon": {"max_connections": 8192, "max_connections_per_uid": 8192},
             "sms": {"user_texts_per_hour": 1000, "texts_per_minute": 100000},
@@ -159,13 +161,43 @@ class Rig:
                     found[key] = int(value.split()[0])
         return found
 
-    def database_bytes(self):
-        total = 0
-        for suffix in ("", "-wal", "-shm"):
+    def _start_profiler(self, label):
+        if not self.profile_dir:
+            return None
+        os.makedirs(self.profile_dir, exist_ok=True)
+        name = "".join(c if c.isalnum() else "-" for c in label)
+        output = os.path.join(self.profile_dir, f"{name}.perf.data")
+        profiler = subprocess.Popen(["perf", "record", "-q", "-g", "-F", "2000", "-o", output,
+                                     "-p", str(self.h.daemon.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)  # perf attaches before the run starts
+        return profiler
+
+    @staticmethod
+    def _stop_profiler(profiler):
+        if profiler is None:
+            return
+        profiler.send_signal(2)  # SIGINT: perf writes its file and exits
+        try:
+            profiler.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            profiler.kill()
+            profiler.wait(timeout=10)
+
+    @staticmethod
+    def cpu_seconds(pid):
+        """User plus system CPU time a process used so far."""
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def database_files(self):
+        """Bytes of the database file, its WAL and its shared-memory index."""
+        sizes = {}
+        for name, suffix in (("db", ""), ("wal", "-wal"), ("shm", "-shm")):
             path = self.h.database_path + suffix
-            if os.path.exists(path):
-                total += os.path.getsize(path)
-        return total
+            sizes[name] = os.path.getsize(path) if os.path.exists(path) else 0
+        return sizes
 
     def behave(self, **behaviour):
         return self.h.behave(**behaviour)
@@ -178,9 +210,8 @@ class Rig:
         started = time.monotonic()
         rows = [(u.name, u.secret, delivery, u.phone if delivery == "TextMessage" else None)
                 for u in users]
-        # The code of the step before: enabling marks its step used, and the users' first app
-        # logins, a moment later, use the current step's code.
-        enable_all(self.h.socket_path, rows, lambda secret: totp(secret.encode(), offset=-1),
+        # Enabling marks the current step used: app logins must wait for the next step.
+        enable_all(self.h.socket_path, rows, lambda secret: totp(secret.encode()),
                    progress=progress)
         return len(users) / (time.monotonic() - started)
 
@@ -222,11 +253,27 @@ class Rig:
         if csv:
             command += ["--csv", csv]
         load_before = load_average()
-        result = subprocess.run(command, capture_output=True, text=True,
-                                timeout=time_limit + RUN_GRACE)
+        pids = {"daemon": self.h.daemon.pid, "endpoint": self.h.endpoint.pid}
+        cpu_before = {name: self.cpu_seconds(pid) for name, pid in pids.items()}
+        children_before = os.times()
+        profiler = self._start_profiler(label or f"{service} x{processes}")
+        try:
+            result = subprocess.run(command, capture_output=True, text=True,
+                                    timeout=time_limit + RUN_GRACE)
+        finally:
+            self._stop_profiler(profiler)
+        children_after = os.times()
         if result.returncode != 0:
             raise RuntimeError(f"pam_bench exited {result.returncode}: {result.stderr}")
         report = json.loads(result.stdout.strip().splitlines()[-1])
         report["load_before"] = load_before
         report["load_after"] = load_average()
+        # Where the CPU went, per login: the daemon, the endpoint, and the PAM processes.
+        cpu = {name: self.cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        cpu["pam_processes"] = ((children_after.children_user + children_after.children_system)
+                                - (children_before.children_user +
+                                   children_before.children_system))
+        logins = max(report["logins"], 1)
+        report["cpu_ms_per_login"] = {name: round(seconds * 1000 / logins, 3)
+                                      for name, seconds in cpu.items()}
         return report

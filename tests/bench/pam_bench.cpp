@@ -42,7 +42,7 @@ struct Options {
     std::string users_file;
     int processes = 1;
     long long logins = -1;  // default: every user once
-    int time_limit = 600;   // seconds; workers start no login after it, and are killed later
+    int time_limit = 600;   // seconds after the start: no login starts later; 30 s on, kill
     std::string label = "run";
     std::string csv;
     bool require_success = false;
@@ -130,7 +130,7 @@ private:
 
 [[noreturn]] void worker(const Options& o, const std::vector<BenchUser>& users,
                          SharedRecords& records, std::size_t logins, int index, int ready_fd,
-                         int go_fd, std::int64_t stop_ns) {
+                         int go_fd) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     char byte = 'r';
     if (write(ready_fd, &byte, 1) != 1) _exit(3);
@@ -139,6 +139,8 @@ private:
     while (read(go_fd, &byte, 1) < 0 && errno == EINTR) {
     }
     close(go_fd);
+    const std::int64_t stop_ns =
+        monotonic_ns() + static_cast<std::int64_t>(o.time_limit) * 1000000000;
     for (std::size_t k = static_cast<std::size_t>(index); k < logins;
          k += static_cast<std::size_t>(o.processes)) {
         if (monotonic_ns() >= stop_ns) break;
@@ -193,8 +195,6 @@ int run(const Options& o) {
     int ready[2], go[2];
     if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0)
         throw std::runtime_error("pipe failed");
-    const std::int64_t stop_ns =
-        monotonic_ns() + static_cast<std::int64_t>(o.time_limit) * 1000000000;
     std::fflush(nullptr);
     std::vector<pid_t> pids;
     for (int w = 0; w < o.processes; ++w) {
@@ -206,7 +206,7 @@ int run(const Options& o) {
         if (pid == 0) {
             close(ready[0]);
             close(go[1]);
-            worker(o, users, records, logins, w, ready[1], go[0], stop_ns);
+            worker(o, users, records, logins, w, ready[1], go[0]);
         }
         pids.push_back(pid);
     }
@@ -216,13 +216,14 @@ int run(const Options& o) {
     close(ready[0]);
     const std::int64_t released = monotonic_ns();
     close(go[1]);
-    reap(pids, stop_ns + 30LL * 1000000000);
+    reap(pids, released + (static_cast<std::int64_t>(o.time_limit) + 30) * 1000000000);
 
     const std::vector<LoginRecord> done = records.copy();
     const RunReport report = summarize(o.label, o.processes, released, done, users);
     std::printf("%s\n", to_json(report).c_str());
     if (!o.csv.empty()) write_csv(o.csv, released, done, users);
-    return o.require_success && report.succeeded != report.logins ? 1 : 0;
+    const bool all_succeeded = report.not_run == 0 && report.succeeded == report.logins;
+    return o.require_success && !all_succeeded ? 1 : 0;
 }
 
 }  // namespace
