@@ -64,7 +64,15 @@ FrameReader::Status FrameReader::next(json& out) {
         status = Status::TooLarge;
     } else {
         try {
-            json parsed = json::parse(buffer_.begin(), buffer_.begin() + static_cast<long>(nul));
+            // nlohmann::json copies and prints values recursively: a message nested thousands
+            // deep still fits in 64 KiB and would overflow a stack later. Refused while parsing.
+            auto limit_depth = [](int depth, json::parse_event_t, json&) {
+                if (depth > static_cast<int>(kMaxNesting))
+                    throw std::length_error("message nested too deep");
+                return true;
+            };
+            json parsed =
+                json::parse(buffer_.begin(), buffer_.begin() + static_cast<long>(nul), limit_depth);
             if (parsed.is_object()) {
                 out = std::move(parsed);
             } else {
@@ -72,7 +80,7 @@ FrameReader::Status FrameReader::next(json& out) {
             }
         } catch (const std::exception&) {
             // parse_error for bad JSON or bad UTF-8, out_of_range for numbers that overflow,
-            // bad_alloc for absurd nesting: each means this peer is not speaking the protocol.
+            // length_error for absurd nesting: each means this peer is not speaking the protocol.
             status = Status::Malformed;
         }
     }

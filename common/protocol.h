@@ -13,6 +13,9 @@ namespace twofactor::protocol {
 using nlohmann::json;
 
 inline constexpr std::size_t kMaxMessage = 64 * 1024;  // bytes, NUL included
+// No call nests deeper than 3 ({"parameters": {"user": ...}}); a frame nested deeper than this
+// is Malformed.
+inline constexpr std::size_t kMaxNesting = 32;
 
 // Methods, each "io.twofactor." + name.
 namespace method {

@@ -27,24 +27,6 @@ std::string errno_text(int err) {
     return std::strerror(err);
 }
 
-// nlohmann::json copies (and prints) values recursively: a message nested thousands deep still
-// fits in 64 KiB and overflowed the stack where parse_request() copies the parameters. No call
-// nests deeper than 3 ({"parameters": {"user": "..."}}); far deeper is not the protocol.
-constexpr std::size_t kMaxNesting = 32;
-
-bool nested_too_deep(const protocol::json& message) {
-    // Iterative: visits each value once, and a frame holds at most 64 KiB of them.
-    std::vector<std::pair<const protocol::json*, std::size_t>> pending{{&message, 1}};
-    while (!pending.empty()) {
-        auto [value, depth] = pending.back();
-        pending.pop_back();
-        if (!value->is_structured()) continue;
-        if (depth > kMaxNesting) return true;
-        for (const auto& child : *value) pending.emplace_back(&child, depth + 1);
-    }
-    return false;
-}
-
 // The call in a message, or the InvalidParameter error to answer when it is not exactly
 // {"method": string, "parameters": object}. Varlink's "oneway", "more" and "upgrade" are not
 // supported: refusing them beats silently answering a call that asked for no answer.
@@ -257,7 +239,7 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
             protocol::json message;
             auto status = reader.next(message);
             if (status == protocol::FrameReader::Status::NeedMore) break;
-            if (status != protocol::FrameReader::Status::Message || nested_too_deep(message)) {
+            if (status != protocol::FrameReader::Status::Message) {
                 log::info("closing a connection that sent a malformed message",
                           {{"uid", std::to_string(caller.uid)}});
                 // Calls before the bad frame keep their answers (a Complete may have used a
@@ -323,6 +305,20 @@ int Server::on_accept(sd_event_source*, int fd, uint32_t, void* userdata) {
     return 0;
 }
 
+bool Server::admit(uid_t uid) {
+    // Root's connections are the logins themselves (sshd, sudo, su all run the module as root):
+    // they are bounded on their own, so that local users filling the socket cannot lock everyone
+    // out, and a burst of logins is not cut at the per-uid limit meant for users.
+    const auto limit = static_cast<std::size_t>(settings_.max_connections);
+    const auto root_it = per_uid_.find(0);
+    const std::size_t root_open = root_it == per_uid_.end() ? 0 : root_it->second;
+    if (uid == 0) return root_open < limit;
+    const std::size_t users_open = connections_.size() - root_open;
+    const auto mine = per_uid_.find(uid);
+    const int mine_open = mine == per_uid_.end() ? 0 : mine->second;
+    return users_open < limit && mine_open < settings_.max_connections_per_uid;
+}
+
 void Server::accept_one(int client_fd) {
     ucred peer{};
     socklen_t len = sizeof(peer);
@@ -330,11 +326,9 @@ void Server::accept_one(int client_fd) {
         close(client_fd);
         return;
     }
-    if (connections_.size() >= static_cast<std::size_t>(settings_.max_connections) ||
-        per_uid_[peer.uid] >= settings_.max_connections_per_uid) {
+    if (!admit(peer.uid)) {
         log::warning("refusing a connection: too many open", {{"uid", std::to_string(peer.uid)}});
         close(client_fd);
-        if (per_uid_[peer.uid] == 0) per_uid_.erase(peer.uid);
         return;
     }
     auto connection = std::make_shared<Connection>();

@@ -27,7 +27,7 @@ struct ListenSocket {
 ListenSocket open_listen_socket(const std::string& path);
 
 class Server {
-  public:
+public:
     Server(sd_event* loop, int listen_fd, Service& service, const DaemonSettings& settings);
     ~Server();
     Server(const Server&) = delete;
@@ -35,11 +35,12 @@ class Server {
 
     std::size_t connections() const { return connections_.size(); }
 
-  private:
+private:
     struct Connection;
     friend struct Connection;
 
     static int on_accept(sd_event_source* source, int fd, uint32_t revents, void* userdata);
+    bool admit(uid_t uid);
     void accept_one(int client_fd);
     void close_connection(Connection* connection);
 

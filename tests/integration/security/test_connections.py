@@ -146,10 +146,22 @@ class ConnectionLimitTest(SecurityTestCase):
             held += [connect_as(self.h.socket_path, *ids_of(bob)) for _ in range(3)]
             for s in held[3:]:
                 self.assertServed(s, bob)
-            # Six open: the total bound refuses everyone, root included.
-            for ids in (ids_of(carol), (0, 0)):
-                with connect_as(self.h.socket_path, *ids) as s:
+            # Six users' connections open: the users' total bound refuses carol, but root, which
+            # runs the logins, has a bound of its own and is still served.
+            with connect_as(self.h.socket_path, *ids_of(carol)) as s:
+                self.assertRefused(s)
+            self.assertIsNone(error_of(call_as(self.h.socket_path, 0, 0, "Status",
+                                               {"user": "root"})))
+            # Root's own bound: six root connections, the seventh refused.
+            roots = [connect_as(self.h.socket_path, 0, 0) for _ in range(6)]
+            try:
+                for s in roots:
+                    self.assertServed(s, "root")
+                with connect_as(self.h.socket_path, 0, 0) as s:
                     self.assertRefused(s)
+            finally:
+                for s in roots:
+                    s.close()
             # One closed: there is room again.
             held.pop().close()
             time.sleep(0.3)
