@@ -122,7 +122,10 @@ Ending ending_for_error(const CallResult& reply, std::string_view call) {
 class Login {
 public:
     Login(pam_handle_t* pamh, int flags, const Options& options)
-        : pamh_(pamh), options_(options), conversation_(pamh, (flags & PAM_SILENT) != 0) {}
+        : pamh_(pamh),
+          options_(options),
+          silent_((flags & PAM_SILENT) != 0),
+          conversation_(pamh, silent_) {}
 
     int run() {
         const char* user = nullptr;
@@ -194,7 +197,11 @@ private:
     }
 
     Ending prompt_until_done() {
-        const char* prompt = texted_ ? "Verification code: " : "Authenticator app code: ";
+        // Under PAM_SILENT (sudo's default) the info line saying where the code went is dropped;
+        // a prompt always shows, so it carries the masked number instead.
+        const std::string prompt = !texted_  ? "Authenticator app code: "
+                                   : silent_ ? "Verification code (texted to " + phone_ + "): "
+                                             : "Verification code: ";
         int wrong = 0;
         int resends = 0;
         while (wrong < options_.tries) {
@@ -292,6 +299,7 @@ private:
 
     pam_handle_t* pamh_;
     const Options& options_;
+    bool silent_;
     Conversation conversation_;
     std::string user_, rhost_, service_, tty_;
     std::string two_factor_id_;

@@ -408,6 +408,8 @@ void test_silent_flag_drops_info_only(void**) {
     assert_int_equal(authenticate(pam, options_for(daemon), PAM_SILENT), PAM_SUCCESS);
     for (const auto& line : pam.transcript()) assert_true(line.rfind("info: ", 0) != 0);
     assert_true(pam.said("error: That code is wrong"));
+    // The dropped info line said where the code went: the prompt says it instead.
+    assert_true(pam.said("prompt: Verification code (texted to ***-***-5555): "));
 }
 
 void test_echo_option(void**) {
