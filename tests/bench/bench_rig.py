@@ -242,7 +242,7 @@ class Rig:
     # ---- runs ---------------------------------------------------------------------------------
 
     def run(self, service, users, processes, source, label=None, time_limit=600, logins=None,
-            csv=None):
+            csv=None, ramp_ms=0):
         """One pam_bench run; returns its report (a dict) with the load average added."""
         command = [harness.binary("PAM_BENCH"), "--confdir", self.pam_dir, "--service", service,
                    "--users", self.users_file(users, source), "--processes", str(processes),
@@ -250,6 +250,8 @@ class Rig:
                    "--label", label or f"{service} x{processes}"]
         if logins:
             command += ["--logins", str(logins)]
+        if ramp_ms:
+            command += ["--ramp-ms", str(ramp_ms)]
         if csv:
             command += ["--csv", csv]
         load_before = load_average()

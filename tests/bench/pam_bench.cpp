@@ -2,14 +2,15 @@
 // processes at once, and the figures: logins per second and latency percentiles.
 //
 //   pam_bench --confdir DIR --service NAME --users FILE --processes N [--logins N]
-//             [--codes-dir DIR] [--time-limit SECONDS] [--label TEXT] [--csv FILE]
-//             [--require-success]
+//             [--codes-dir DIR] [--time-limit SECONDS] [--ramp-ms MS] [--label TEXT]
+//             [--csv FILE] [--require-success]
 //
 // The users file has one "NAME text NUMBER", "NAME totp HEXKEY" or "NAME none -" line per user
 // (see bench_login.h). Login k is for user k modulo the number of users; worker w runs logins
 // w, w + N, w + 2N... one after another. The workers are forked first and let go together, so
-// forking is not timed. Prints one JSON line (bench_report.h); with --require-success exits 1
-// if any login failed.
+// forking is not timed; with --ramp-ms, worker w starts its first login w * MS / N ms after the
+// others were let go, so that they do not all arrive at the same instant. Prints one JSON line
+// (bench_report.h); with --require-success exits 1 if any login failed.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,6 +44,7 @@ struct Options {
     int processes = 1;
     long long logins = -1;  // default: every user once
     int time_limit = 600;   // seconds after the start: no login starts later; 30 s on, kill
+    int ramp_ms = 0;        // the workers' first logins spread over this many milliseconds
     std::string label = "run";
     std::string csv;
     bool require_success = false;
@@ -52,7 +54,7 @@ struct Options {
     std::fprintf(stderr,
                  "pam_bench: %s\nusage: pam_bench --confdir DIR --service NAME --users FILE "
                  "--processes N [--logins N] [--codes-dir DIR] [--time-limit SECONDS] "
-                 "[--label TEXT] [--csv FILE] [--require-success]\n",
+                 "[--ramp-ms MS] [--label TEXT] [--csv FILE] [--require-success]\n",
                  why);
     std::exit(2);
 }
@@ -92,6 +94,8 @@ Options parse(int argc, char** argv) {
             o.logins = number(value, 1, kMaxLogins, "--logins");
         else if (arg == "--time-limit")
             o.time_limit = static_cast<int>(number(value, 1, 86400, "--time-limit"));
+        else if (arg == "--ramp-ms")
+            o.ramp_ms = static_cast<int>(number(value, 0, 60000, "--ramp-ms"));
         else if (arg == "--label")
             o.label = value;
         else if (arg == "--csv")
@@ -141,6 +145,7 @@ private:
     close(go_fd);
     const std::int64_t stop_ns =
         monotonic_ns() + static_cast<std::int64_t>(o.time_limit) * 1000000000;
+    if (o.ramp_ms > 0) usleep(static_cast<useconds_t>(o.ramp_ms) * 1000 * index / o.processes);
     for (std::size_t k = static_cast<std::size_t>(index); k < logins;
          k += static_cast<std::size_t>(o.processes)) {
         if (monotonic_ns() >= stop_ns) break;
