@@ -1,0 +1,78 @@
+#!/bin/sh
+# Builds the libFuzzer targets with clang in build-fuzz and fuzzes each one in turn.
+#   scripts/fuzz.sh [RUNS] [TARGET...]
+# RUNS: executions per target (default 10000000). TARGETs: fuzz_protocol fuzz_config
+# fuzz_twilio_answer fuzz_phone (default: all). FUZZ_BUILD_DIR overrides the build directory.
+# Each target starts from its seeds (tests/fuzz/corpus/<target>) plus the build tree's work
+# corpus, which keeps what earlier runs found. A finding (crash, leak, timeout, out of memory)
+# is written to <build>/tests/fuzz/work/artifacts/ and makes the script exit 1 once every
+# target has run; copy it into tests/fuzz/corpus/<target>/ as a regression seed once fixed.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+runs=${1:-10000000}
+[ $# -gt 0 ] && shift
+targets=${*:-fuzz_protocol fuzz_config fuzz_twilio_answer fuzz_phone}
+build=${FUZZ_BUILD_DIR:-$here/build-fuzz}
+
+case $runs in
+    '' | *[!0-9]*)
+        echo "usage: $0 [RUNS] [TARGET...]   (RUNS is a number of executions)" >&2
+        exit 2
+        ;;
+esac
+
+cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTWOFACTOR_FUZZ=ON >/dev/null
+# shellcheck disable=SC2086 # one argument per target
+cmake --build "$build" -j"$(nproc)" --target $targets
+
+fuzz_dir=$build/tests/fuzz
+work=$fuzz_dir/work
+mkdir -p "$work/artifacts"
+failed=""
+for target in $targets; do
+    seeds=$here/tests/fuzz/corpus/$target
+    run_dir=$work/run-$target
+    mkdir -p "$work/$target" "$run_dir"
+    rm -f "$run_dir"/fuzz-*.log
+    dict=""
+    [ -f "$here/tests/fuzz/$target.dict" ] && dict="-dict=$here/tests/fuzz/$target.dict"
+
+    echo "== $target: $runs executions =="
+    start=$(date +%s)
+    status=0
+    # -jobs=1 -workers=1: one fuzzing process whose output goes to $run_dir/fuzz-0.log, and
+    # whose failure makes this parent process exit non-zero.
+    # shellcheck disable=SC2086 # $dict is empty or one word
+    (cd "$run_dir" && "$fuzz_dir/$target" -jobs=1 -workers=1 -runs="$runs" \
+        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+        -artifact_prefix="$work/artifacts/$target-" $dict "$work/$target" "$seeds") \
+        >"$run_dir/parent.log" 2>&1 || status=$?
+    seconds=$(($(date +%s) - start))
+
+    log=$run_dir/fuzz-0.log
+    executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    per_second=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+    final=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)' "$log" | tail -n 1 || true)
+    coverage=$(echo "$final" | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)
+    wall=""
+    if [ -n "$executions" ] && [ "$seconds" -gt 0 ]; then
+        wall=" ($((executions / seconds)) over the wall time)"
+    fi
+    echo "$target: ${executions:-?} executions, ${per_second:-?} exec/s$wall, ${seconds}s," \
+        "${coverage:-no coverage line}"
+    if [ "$status" -ne 0 ]; then
+        echo "$target: FINDING (exit $status); the end of $log:"
+        tail -n 40 "$log"
+        for artifact in "$work/artifacts/$target"-*; do
+            if [ -e "$artifact" ]; then echo "input: $artifact"; fi
+        done
+        failed="$failed $target"
+    fi
+done
+
+if [ -n "$failed" ]; then
+    echo "findings in:$failed (inputs in $work/artifacts/)"
+    exit 1
+fi
+echo "no findings"
