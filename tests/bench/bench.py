@@ -11,6 +11,7 @@ users, with its baseline, and prints a Markdown table and one JSON line per run.
 tree; without it they come from the environment (as ctest sets them)."""
 
 import argparse
+import csv
 import datetime
 import json
 import os
@@ -78,12 +79,12 @@ class Output:
         return report
 
     @staticmethod
-    def table(rows, columns):
+    def table(rows, columns, notes=True):
         print("| " + " | ".join(title for title, _ in columns) + " |")
         print("|" + "---|" * len(columns))
         for row in rows:
             print("| " + " | ".join(str(get(row)) for _, get in columns) + " |")
-        for row in rows:
+        for row in rows if notes else []:
             if row["failed"]:
                 print(f"# {row['label']} x{row['processes']}: {row['failures']} e.g. "
                       f"{row['failure_samples']}")
@@ -108,6 +109,41 @@ RUN_COLUMNS = [
 
 # ---- 1. texted codes --------------------------------------------------------------------------
 
+def where_the_time_went(rig, users, csv_path, since):
+    """Splits each login's time to the prompt at the endpoint's records: until the text reached
+    the endpoint (module, daemon, curl, the endpoint's parsing), inside the endpoint (its delay
+    and its own lateness), and from its answer to the prompt (curl, daemon, module). p50/p99 ms."""
+    with open(csv_path) as f:
+        logins = {row["user"]: row for row in csv.DictReader(f)}
+    by_number = {u.phone: u.name for u in users}
+    parts = {"to endpoint": [], "in endpoint": [], "back to prompt": []}
+    for text in rig.h.messages():
+        row = logins.get(by_number.get(text["form"].get("To")))
+        if row is None or text["time"] < since or "answered" not in text:
+            continue
+        started = float(row["authenticate_unix"])
+        prompted = started + float(row["prompt_ms"]) / 1000
+        parts["to endpoint"].append(text["time"] - started)
+        parts["in endpoint"].append(text["answered"] - text["time"])
+        parts["back to prompt"].append(prompted - text["answered"])
+
+    def percentile(values, q):
+        values = sorted(values)
+        return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 1)
+
+    return {name: {"p50": percentile(v, 0.5), "p99": percentile(v, 0.99)}
+            for name, v in parts.items() if v}
+
+
+def texted_run(rig, users, args, label, ramp_ms=0):
+    csv_path = os.path.join(rig.h.dir, "texted.csv")
+    since = time.time()
+    report = rig.run("twofactor", users, args.processes, "text", label=label, csv=csv_path,
+                     ramp_ms=ramp_ms)
+    return dict(report, breakdown_ms=where_the_time_went(rig, users, csv_path, since),
+                ramp_ms=ramp_ms)
+
+
 def bench_texted(args, out):
     rows = []
     with Rig(delay_ms=args.delay_ms, profile_dir=args.profile) as rig:
@@ -117,23 +153,26 @@ def bench_texted(args, out):
         # The floor: the same processes and users through pam_permit.
         rows.append(out.record(rig.run("permit", users, args.processes, "none",
                                        label="pam_permit (floor)")))
-        rows.append(out.record(rig.run("twofactor", users, args.processes, "text",
-                                       label=f"pam_twofactor, texted, endpoint {args.delay_ms} ms"),
+        label = f"pam_twofactor, texted, endpoint {args.delay_ms} ms"
+        rows.append(out.record(texted_run(rig, users, args, label),
                                endpoint_delay_ms=args.delay_ms))
         # The same, with the processes' first logins spread over one endpoint delay instead of
         # all arriving in the same millisecond (and staying in step afterwards).
-        rows.append(out.record(rig.run("twofactor", users, args.processes, "text",
-                                       label=f"pam_twofactor, texted, endpoint {args.delay_ms} ms, "
-                                             f"start spread over {args.delay_ms} ms",
-                                       ramp_ms=args.delay_ms),
-                               endpoint_delay_ms=args.delay_ms, ramp_ms=args.delay_ms))
+        rows.append(out.record(texted_run(rig, users, args, label + ", start spread",
+                                          ramp_ms=args.delay_ms),
+                               endpoint_delay_ms=args.delay_ms))
         # The same logins with an endpoint that answers at once: what the daemon and PAM add.
         rig.behave(delay_ms=0)
-        rows.append(out.record(rig.run("twofactor", users, args.processes, "text",
-                                       label="pam_twofactor, texted, endpoint 0 ms"),
+        rows.append(out.record(texted_run(rig, users, args, "pam_twofactor, texted, endpoint 0 ms"),
                                endpoint_delay_ms=0))
         print(f"# daemon memory {rig.daemon_memory()} KiB")
     out.table(rows, RUN_COLUMNS)
+    print("\nWhere the time to the prompt went (ms, p50 / p99):\n")
+    out.table([r for r in rows if r.get("breakdown_ms")], [
+        ("run", lambda r: r["label"]),
+        *[(name, lambda r, name=name: "{p50} / {p99}".format(**r["breakdown_ms"][name]))
+          for name in ("to endpoint", "in endpoint", "back to prompt")],
+    ], notes=False)
     target_prompt = args.delay_ms + 25
     for texted in rows[1:3]:
         print(f"# {texted['label']}: target >= 300 logins/s -> "

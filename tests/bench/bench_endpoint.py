@@ -14,6 +14,7 @@ dropped connection waits out TCP's 1 s SYN retransmission."""
 import argparse
 import os
 import sys
+import time
 
 _ENDPOINT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                              "endpoint")
@@ -36,7 +37,11 @@ class CodesHandler(fake_twilio.Handler):
             with open(temporary, "w", encoding="ascii") as f:
                 f.write(found[-1] + "\n")
             os.replace(temporary, os.path.join(codes_dir, number))
-        return super().create_message(path, form, auth_ok)
+        status = super().create_message(path, form, auth_ok)
+        if self.record is not None:
+            # When the answer was written: with the arrival time, where a text's time went.
+            self.record["answered"] = time.time()
+        return status
 
 
 class BenchServer(fake_twilio.Server):

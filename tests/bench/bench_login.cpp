@@ -144,6 +144,10 @@ void run_login(const LoginSetup& setup, const BenchUser& user, LoginRecord& reco
                                    setup.confdir.c_str(), &pamh);
     if (status == PAM_SUCCESS) {
         record.authenticate_ns = monotonic_ns();
+        timespec wall{};
+        clock_gettime(CLOCK_REALTIME, &wall);
+        record.authenticate_unix_us =
+            static_cast<std::int64_t>(wall.tv_sec) * 1000000 + wall.tv_nsec / 1000;
         status = pam_authenticate(pamh, 0);
         pam_end(pamh, status);
     } else {

@@ -28,11 +28,12 @@ std::vector<BenchUser> read_users(const std::string& path);
 
 // What one login did, in a fixed-size form so it can live in memory shared across processes.
 struct LoginRecord {
-    std::int64_t started_ns = 0;       // before pam_start, CLOCK_MONOTONIC
-    std::int64_t authenticate_ns = 0;  // before pam_authenticate
-    std::int64_t prompt_ns = 0;        // the first prompt reached the conversation (0: none)
-    std::int64_t ended_ns = 0;         // after pam_end
-    std::int32_t pam_status = -1;      // pam_authenticate's result
+    std::int64_t started_ns = 0;            // before pam_start, CLOCK_MONOTONIC
+    std::int64_t authenticate_ns = 0;       // before pam_authenticate
+    std::int64_t authenticate_unix_us = 0;  // the same moment, CLOCK_REALTIME (to match logs)
+    std::int64_t prompt_ns = 0;             // the first prompt reached the conversation (0: none)
+    std::int64_t ended_ns = 0;              // after pam_end
+    std::int32_t pam_status = -1;           // pam_authenticate's result
     std::int32_t user_index = -1;
     char last_message[112] = {};  // the last error or info text the module showed
     bool done = false;

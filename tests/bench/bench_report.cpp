@@ -105,15 +105,16 @@ void write_csv(const std::string& path, std::int64_t released_ns,
                const std::vector<LoginRecord>& records, const std::vector<BenchUser>& users) {
     std::ofstream out(path);
     if (!out) throw std::runtime_error("cannot write " + path);
-    out << "user,pam_status,login_ms,prompt_ms,started_ms\n";
+    out << "user,pam_status,login_ms,prompt_ms,started_ms,authenticate_unix\n";
     char line[256];
     for (const LoginRecord& r : records) {
         if (!r.done || r.user_index < 0) continue;
-        std::snprintf(line, sizeof(line), "%s,%d,%.3f,%.3f,%.3f\n",
+        std::snprintf(line, sizeof(line), "%s,%d,%.3f,%.3f,%.3f,%.6f\n",
                       users[static_cast<std::size_t>(r.user_index)].name.c_str(), r.pam_status,
                       to_ms(r.ended_ns - r.started_ns),
                       r.prompt_ns != 0 ? to_ms(r.prompt_ns - r.authenticate_ns) : 0.0,
-                      to_ms(r.started_ns - released_ns));
+                      to_ms(r.started_ns - released_ns),
+                      static_cast<double>(r.authenticate_unix_us) / 1e6);
         out << line;
     }
 }

@@ -41,7 +41,8 @@ RunReport summarize(const std::string& label, int processes, std::int64_t releas
 // One JSON object on one line (the scripts parse it).
 std::string to_json(const RunReport& report);
 
-// Writes one CSV line per login: user,pam_status,login_ms,prompt_ms,started_ms.
+// Writes one CSV line per login: user,pam_status,login_ms,prompt_ms,started_ms (from the
+// release), authenticate_unix (Unix seconds, to line up with the endpoint's records).
 void write_csv(const std::string& path, std::int64_t released_ns,
                const std::vector<LoginRecord>& records, const std::vector<BenchUser>& users);
 
