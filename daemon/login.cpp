@@ -113,10 +113,6 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
                       return;
                   }
                   challenges_.erase(id);
-                  log::warning("text message not delivered",
-                               {{"twilio_code", std::to_string(result.twilio_code)},
-                                {"http_status", std::to_string(result.http_status)},
-                                {"reason", result.message}});
                   respond(delivery_failure(result));
               });
     wipe(code);

@@ -102,7 +102,18 @@ void Service::send_text(const std::string& phone, const std::string& code, const
     auto at = body.find("{code}");
     if (at != std::string::npos) body.replace(at, 6, code);
     log::info("sending a text", {{"user", user}, {"to", mask_phone(phone)}});
-    twilio_.send(phone, SecureString(std::move(body)), std::move(done));
+    // Every failed text, whether a login's first, a resend or a setup code, leaves Twilio's
+    // code in the journal; the module and twofactorctl show the user only a sentence.
+    twilio_.send(phone, SecureString(std::move(body)),
+                 [user, done = std::move(done)](const SmsResult& result) {
+                     if (!result.accepted)
+                         log::warning("text message not delivered",
+                                      {{"user", user},
+                                       {"twilio_code", std::to_string(result.twilio_code)},
+                                       {"http_status", std::to_string(result.http_status)},
+                                       {"reason", result.message}});
+                     done(result);
+                 });
 }
 
 json delivery_failure(const SmsResult& result) {

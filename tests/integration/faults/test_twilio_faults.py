@@ -169,6 +169,46 @@ class FinalAnswers(FaultTestCase):
                 self.assertLess(finished.elapsed, QUICK, finished)
 
 
+class FailedResendAndSetup(FaultTestCase):
+    """A text other than the first one of a login fails: the journal still names Twilio's code."""
+
+    def test_resend_refused_by_twilio_keeps_the_first_code(self):
+        user = self.enrolled_user()
+        log_before = len(self.h.daemon_log())
+        login = self.login(user, "timeout=30")
+        login.prompt()
+        first = self.code_in(self.assertRequestCount(1)[0])
+        self.h.behave(status=400, code=21610, message="Attempt to send to unsubscribed recipient")
+        login.answer("resend")
+        login.expect(r"error: The new code could not be texted; use the last one\.\n")
+        login.prompt()
+        login.answer(first)
+        result = login.finish()
+        self.assertResult(result, "PAM_SUCCESS")
+        self.assertIn("SendCode: Twilio error 21610, HTTP status 400", result.log)
+        self.assertRequestCount(2)
+        lines = [line for line in self.h.daemon_log()[log_before:].splitlines()
+                 if "text message not delivered" in line]
+        self.assertEqual(len(lines), 1, self.h.daemon_log()[log_before:])
+        self.assertIn(f"user={user}", lines[0])
+        self.assertIn("twilio_code=21610 http_status=400", lines[0])
+
+    def test_setup_text_refused_by_twilio_is_logged(self):
+        secret = self.new_secret()
+        log_before = len(self.h.daemon_log())
+        self.h.behave(status=400, code=21614, message=f"'To' number {PHONE} is not a valid "
+                                                      "mobile number")
+        rc, out, err = self.h.ctl("send", "--phone", PHONE, "--secret", secret)
+        self.assertEqual(rc, 1, (out, err))
+        self.assertRequestCount(1)
+        log = self.h.daemon_log()[log_before:]
+        lines = [line for line in log.splitlines() if "text message not delivered" in line]
+        self.assertEqual(len(lines), 1, log)
+        self.assertIn("twilio_code=21614 http_status=400", lines[0])
+        self.assertIn("+*******5555", lines[0])
+        self.assertNotIn(PHONE[2:], log)
+
+
 class WrongCredentials(FaultTestCase):
     """The daemon holds the wrong auth token: the endpoint itself answers 401, code 20003."""
 
