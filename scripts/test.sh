@@ -15,3 +15,10 @@ echo "== build (AddressSanitizer + UBSan) =="
 echo "== tests (AddressSanitizer + UBSan) =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$here/build-asan" --output-on-failure --timeout 600 -LE no-sanitizer
+
+echo "== fuzz smoke (libFuzzer, clang) =="
+cmake -S "$here" -B "$here/build-fuzz" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTWOFACTOR_FUZZ=ON -DTWOFACTOR_WERROR=ON
+cmake --build "$here/build-fuzz" -j"$(nproc)" --target fuzz_protocol fuzz_config \
+    fuzz_twilio_answer fuzz_phone
+ctest --test-dir "$here/build-fuzz" --output-on-failure -L '^fuzz$'
