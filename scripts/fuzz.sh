@@ -7,6 +7,7 @@
 # corpus, which keeps what earlier runs found. A finding (crash, leak, timeout, out of memory)
 # is written to <build>/tests/fuzz/work/artifacts/ and makes the script exit 1 once every
 # target has run; copy it into tests/fuzz/corpus/<target>/ as a regression seed once fixed.
+# A run stopped by SIGINT/SIGTERM is not a finding: the script then exits 2.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-10000000}
@@ -30,6 +31,7 @@ fuzz_dir=$build/tests/fuzz
 work=$fuzz_dir/work
 mkdir -p "$work/artifacts"
 failed=""
+interrupted=""
 for target in $targets; do
     seeds=$here/tests/fuzz/corpus/$target
     run_dir=$work/run-$target
@@ -61,12 +63,16 @@ for target in $targets; do
     fi
     echo "$target: ${executions:-?} executions, ${per_second:-?} exec/s$wall, ${seconds}s," \
         "${coverage:-no coverage line}"
-    if [ "$status" -ne 0 ]; then
+    if [ "$status" -eq 0 ]; then
+        continue
+    elif grep -q "run interrupted" "$log" && ! grep -q "Test unit written to" "$log"; then
+        # SIGINT or SIGTERM from outside: not a finding, but the run is short of RUNS.
+        echo "$target: INTERRUPTED by a signal; run it again"
+        interrupted="$interrupted $target"
+    else
         echo "$target: FINDING (exit $status); the end of $log:"
         tail -n 40 "$log"
-        for artifact in "$work/artifacts/$target"-*; do
-            if [ -e "$artifact" ]; then echo "input: $artifact"; fi
-        done
+        grep "Test unit written to" "$log" || true
         failed="$failed $target"
     fi
 done
@@ -74,5 +80,9 @@ done
 if [ -n "$failed" ]; then
     echo "findings in:$failed (inputs in $work/artifacts/)"
     exit 1
+fi
+if [ -n "$interrupted" ]; then
+    echo "interrupted:$interrupted"
+    exit 2
 fi
 echo "no findings"

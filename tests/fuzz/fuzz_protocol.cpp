@@ -1,7 +1,8 @@
 // The daemon's and the module's wire decoder, fed as a hostile peer would: any bytes, split
 // into reads of any size. Every answer of FrameReader is checked against a plain model (split
 // the whole stream at its NULs, parse each frame on its own), and every message it yields must
-// survive parse_request() and an encode()/decode round trip unchanged.
+// survive parse_request() and an encode()/decode round trip unchanged. A frame nested deeper
+// than kMaxNesting is Malformed.
 //
 // Input layout (so that a 4 KiB input can still reach the 64 KiB limits):
 //   byte 0       low 3 bits: how many chunk-size bytes follow (0: one single read);
@@ -12,6 +13,8 @@
 //   chunk sizes  each byte b is one read of b + 1 bytes if b < 128, else (b - 127) * 512;
 //                the sizes are used in turn, round and round, after the padding
 //   the rest     the byte stream the peer sends
+#include <string.h>  // memrchr
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -48,7 +51,31 @@ struct ExpectedFrame {
     json message;
 };
 
-std::vector<ExpectedFrame> model_frames(std::string_view stream) {
+// How deep the deepest value of a valid JSON text is nested, counted on the text (not on the
+// parsed value, where a duplicate key may have replaced a deep value): each value, key or
+// opening bracket counts the brackets open around it.
+std::size_t nesting_of(std::string_view text) {
+    std::size_t open = 0;
+    std::size_t deepest = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == ']' || c == '}') {
+            --open;
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != ',' && c != ':') {
+            deepest = std::max(deepest, open);
+            if (c == '[' || c == '{') ++open;
+            if (c == '"') {  // skip the string; an escaped character never ends it
+                for (++i; text[i] != '"'; ++i) {
+                    if (text[i] == '\\') ++i;
+                }
+            }
+        }
+    }
+    return deepest;
+}
+
+// `padding`: how many leading bytes are the padding's spaces, which the model need not parse.
+std::vector<ExpectedFrame> model_frames(std::string_view stream, std::size_t padding) {
     std::vector<ExpectedFrame> frames;
     std::size_t start = 0;
     for (std::size_t nul = stream.find('\0'); nul != std::string_view::npos;
@@ -58,11 +85,12 @@ std::vector<ExpectedFrame> model_frames(std::string_view stream) {
         if (frame.end - start > kMaxMessage) {
             frame.status = Status::TooLarge;
         } else {
-            // Leading JSON whitespace changes nothing; skipping it keeps padded inputs cheap.
+            // Leading whitespace changes nothing; skipping the padding keeps padded inputs cheap.
             std::string_view text = stream.substr(start, nul - start);
-            text.remove_prefix(std::min(text.find_first_not_of(" \t\r\n"), text.size()));
+            if (start == 0) text.remove_prefix(std::min(padding, text.size()));
             json parsed = json::parse(text, nullptr, false);
-            if (!parsed.is_discarded() && parsed.is_object()) {
+            if (!parsed.is_discarded() && parsed.is_object() &&
+                nesting_of(text) <= protocol::kMaxNesting) {
                 frame.status = Status::Message;
                 frame.message = std::move(parsed);
             }
@@ -103,9 +131,19 @@ void check_message(const json& message) {
     if (!request) return;
     FUZZ_CHECK(request->method == method->get<std::string>(), "parse_request() changed the method");
     FUZZ_CHECK(request->parameters.is_object(), "parse_request() gave parameters not an object");
-    check_round_trip(protocol::make_call(request->method, request->parameters));
-    check_round_trip(protocol::make_reply(request->parameters));
-    check_round_trip(protocol::make_error(request->method, request->parameters));
+    // The daemon's own messages are built from what it read: the call is round-tripped, the
+    // reply and error only checked for shape (their encoding is the same code, and each round
+    // trip costs as much as the rest of this target).
+    const json call = protocol::make_call(request->method, request->parameters);
+    FUZZ_CHECK(protocol::parse_request(call).has_value(), "make_call() made a bad request");
+    check_round_trip(call);
+    const json reply = protocol::make_reply(request->parameters);
+    FUZZ_CHECK(reply.size() == 1 && reply.at("parameters") == request->parameters,
+               "make_reply() changed the parameters");
+    const json error = protocol::make_error(request->method, request->parameters);
+    FUZZ_CHECK(error.size() == 2 && error.at("error") == request->method &&
+                   error.at("parameters") == request->parameters,
+               "make_error() changed its fields");
 }
 
 }  // namespace
@@ -121,7 +159,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string stream(padding, ' ');
     stream.append(reinterpret_cast<const char*>(data) + 1 + size_count, size - 1 - size_count);
     if (reads.empty()) reads.push_back(stream.size());
-    const std::vector<ExpectedFrame> expected = model_frames(stream);
+    const std::vector<ExpectedFrame> expected = model_frames(stream, padding);
 
     FrameReader reader;
     std::size_t fed = 0;        // bytes of the stream given to feed()
@@ -133,8 +171,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::size_t wanted = read < padded ? padding : reads[(read - padded) % reads.size()];
         const std::size_t length = std::min(wanted, stream.size() - fed);
         const std::string_view chunk = std::string_view(stream).substr(fed, length);
-        if (const std::size_t nul = chunk.rfind('\0'); nul != std::string_view::npos) {
-            after_nul = fed + nul + 1;
+        // memrchr, not string_view::rfind: the harness's own byte loops would be traced too.
+        if (const void* nul = memrchr(chunk.data(), '\0', chunk.size()); nul != nullptr) {
+            after_nul =
+                fed + static_cast<std::size_t>(static_cast<const char*>(nul) - chunk.data()) + 1;
         }
         fed += length;
         const bool accepted = reader.feed(chunk);

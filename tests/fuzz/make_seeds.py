@@ -77,6 +77,15 @@ protocol("duplicate_keys", b'{"method":"a","method":"io.twofactor.Unlock","param
          b'"parameters":{"user":"x"}}\0', [1, 4])
 protocol("deep_nesting", b'{"method":"m","parameters":{"x":' + b"[" * 1500 + b"]" * 1500 +
          b"}}\0")
+# kMaxNesting is 32: the 1 inside 30 arrays (inside "x", "parameters" and the message) is at
+# depth 32 and passes; one array more and the frame is Malformed, even when a later duplicate
+# key replaces the deep value.
+protocol("nesting_at_limit", b'{"method":"m","parameters":{"x":' + b"[" * 30 + b"1" +
+         b"]" * 30 + b"}}\0")
+protocol("nesting_over_limit", b'{"method":"m","parameters":{"x":' + b"[" * 31 + b"1" +
+         b"]" * 31 + b"}}\0")
+protocol("nesting_replaced_by_duplicate", b'{"method":"m","parameters":{"x":' + b"[" * 40 +
+         b"]" * 40 + b',"x":1}}\0')
 protocol("empty_frames", b"\0\0{}\0")
 protocol("unterminated", b'{"method":"io.twofactor.Status","parameters":{"user":"al')
 protocol("trailing_garbage", b'{"method":"m"} {"method":"n"}\0')
