@@ -16,6 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from faults_support import FaultTestCase, main, totp
+from pam_support import Login
 
 USERS = 500
 OPERATIONS = 1000           # enrollments and logins, retries included
@@ -113,8 +114,9 @@ class DaemonKillTest(FaultTestCase):
                 return totp(user.secret, offset=offset), step
         return "000000", None
 
-    def login(self, user, code=None, expect_refusal=False):
-        """One login; returns (result name, step or None, code, seconds)."""
+    def login(self, user, code=None):
+        """One login, answered with `code` or the user's current one; returns (result, the
+        app step answered or None, the code, seconds)."""
         login = self.login_process(user)
         step = None
         try:
@@ -136,7 +138,6 @@ class DaemonKillTest(FaultTestCase):
         return result, step, code, seconds
 
     def login_process(self, user):
-        from pam_support import Login
         started = Login(self.h.dir, user.name, self.h.socket_path,
                         f"timeout={MODULE_TIMEOUT} tries=1")
         self.addCleanup(started.kill)
