@@ -18,9 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from faults_support import FaultTestCase, main, totp
 from pam_support import Login
 
-USERS = 500
-OPERATIONS = 1000           # enrollments and logins, retries included
-MAX_OPERATIONS = 1300       # the bound when many operations are cut short by kills
+USERS = 500                 # each enrolled and logged in once: 1,000 operations
+MAX_OPERATIONS = 1500       # with the retries of operations cut short by kills, at most
 WORKERS = 8
 KILLS = 5
 MODULE_TIMEOUT = 30
@@ -57,6 +56,7 @@ class DaemonKillTest(FaultTestCase):
         self.queue = [("enroll", u) for u in self.users]
         self.done = 0
         self.started_ops = 0
+        self.in_flight = 0
         self.accepted = []             # (user, step, code) of logins that got PAM_SUCCESS
         self.replayed = set()          # indexes into accepted already replayed
         self.outcomes = {}
@@ -167,16 +167,16 @@ class DaemonKillTest(FaultTestCase):
         while True:
             self.running.wait(timeout=60)
             with self.lock:
-                if self.started_ops >= MAX_OPERATIONS or (
-                        self.done >= OPERATIONS and len(self.kills) >= KILLS):
+                if self.started_ops >= MAX_OPERATIONS:
                     return
                 if not self.queue:
-                    if self.done >= OPERATIONS and len(self.kills) >= KILLS:
-                        return
+                    if self.in_flight == 0 and len(self.kills) >= KILLS:
+                        return  # every user enrolled and logged in, and every kill done
                     item = None
                 else:
                     item = self.queue.pop(random.randrange(len(self.queue)))
                     self.started_ops += 1
+                    self.in_flight += 1
             if item is None:
                 time.sleep(0.05)
                 continue
@@ -188,6 +188,7 @@ class DaemonKillTest(FaultTestCase):
                     self.problems.append(f"{kind} {user.name}: {type(e).__name__}: {e}")
             with self.lock:
                 self.done += 1
+                self.in_flight -= 1
 
     # ---- kills and checks ---------------------------------------------------------------------
 
@@ -246,7 +247,7 @@ class DaemonKillTest(FaultTestCase):
 
     def test_kill_9_during_enrollments_and_logins(self):
         self.h.behave(delay_ms=100)  # a text in flight is a window for a kill
-        spacing = OPERATIONS // (KILLS + 1)
+        spacing = 2 * USERS // (KILLS + 1)
         thresholds = [spacing * (k + 1) + random.randint(-spacing // 3, spacing // 3)
                       for k in range(KILLS)]
         workers = [threading.Thread(target=self.worker, daemon=True) for _ in range(WORKERS)]
@@ -271,7 +272,7 @@ class DaemonKillTest(FaultTestCase):
         print("\n" + summary)
         self.assertEqual(self.problems, [], summary)
         self.assertEqual(len(self.kills), KILLS)
-        self.assertGreaterEqual(self.done, OPERATIONS)
+        self.assertGreaterEqual(self.done, 2 * USERS)
         self.assertLess(durations[-1], PROMPT_BOUND, summary)
         # The kills landed in the middle of work, and clients saw them.
         self.assertGreater(self.outcomes.get("login PAM_AUTHINFO_UNAVAIL", 0) +
