@@ -14,4 +14,5 @@ apt-get install -y -q --no-install-recommends \
     python3 python3-pexpect sqlite3 \
     pamtester libpam-wrapper openssh-server openssh-client sudo expect passwd util-linux \
     valgrind systemd clang libclang-rt-14-dev llvm \
+    libpam-google-authenticator libpam-oath \
     debhelper devscripts lintian fakeroot dpkg-dev pandoc man-db
