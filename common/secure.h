@@ -1,7 +1,9 @@
 // Memory that held a secret or a code is overwritten before it is given back.
 #pragma once
 
-#include <openssl/crypto.h>
+// explicit_bzero, not OPENSSL_cleanse: the PAM module uses this header, and a libcrypto
+// dependency would make every program that loads the module map and relocate libcrypto.
+#include <string.h>
 
 #include <string>
 #include <string_view>
@@ -15,7 +17,7 @@ public:
     explicit SecureString(std::string_view s) : value_(s) {}
     explicit SecureString(const char* s) : value_(s) {}
     explicit SecureString(std::string&& s) : value_(s) {
-        if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+        if (!s.empty()) explicit_bzero(s.data(), s.size());
         s.clear();
     }
     SecureString(const SecureString& other) : value_(other.value_) {}
@@ -45,7 +47,7 @@ public:
     bool empty() const { return value_.empty(); }
 
     void wipe() {
-        if (!value_.empty()) OPENSSL_cleanse(value_.data(), value_.size());
+        if (!value_.empty()) explicit_bzero(value_.data(), value_.size());
         value_.clear();
     }
 
@@ -55,7 +57,7 @@ private:
 
 // Wipes a plain std::string in place (for buffers that had to be std::string).
 inline void wipe(std::string& s) {
-    if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+    if (!s.empty()) explicit_bzero(s.data(), s.size());
     s.clear();
 }
 

@@ -1,6 +1,7 @@
 #include "pam/conversation.h"
 
 #include <security/pam_appl.h>
+#include <string.h>  // explicit_bzero
 
 #include <cstdlib>
 #include <cstring>
@@ -14,7 +15,7 @@ void release(pam_response* responses, int count) {
     if (responses == nullptr) return;
     for (int i = 0; i < count; ++i) {
         if (responses[i].resp == nullptr) continue;
-        OPENSSL_cleanse(responses[i].resp, std::strlen(responses[i].resp));
+        explicit_bzero(responses[i].resp, std::strlen(responses[i].resp));
         std::free(responses[i].resp);
     }
     std::free(responses);

@@ -10,7 +10,7 @@ add_library(pam_twofactor_core STATIC
 )
 target_include_directories(pam_twofactor_core PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/generated)
 target_link_libraries(pam_twofactor_core PUBLIC twofactor_protocol twofactor_flags
-    ${PAM_LIBRARY} OpenSSL::Crypto)
+    ${PAM_LIBRARY})
 set_target_properties(pam_twofactor_core PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 add_library(pam_twofactor MODULE entry.cpp)

@@ -1,5 +1,6 @@
 // The built module as the host program sees it: dlopen(RTLD_NOW) resolves everything, the PAM
-// entry points are there, and they are the only symbols it exports.
+// entry points are there, they are the only symbols it exports, and it pulls none of the
+// daemon's heavy libraries into the host (sshd, sudo, su) that loads it.
 #include <dlfcn.h>
 #include <security/_pam_types.h>
 
@@ -57,12 +58,33 @@ void test_exports_only_pam_sm(void**) {
     assert_int_equal(names.size(), 2);
 }
 
+void test_needs_no_daemon_library(void**) {
+    const std::string command = std::string("readelf -d ") + PAM_MODULE_PATH;
+    FILE* pipe = popen(command.c_str(), "r");
+    assert_non_null(pipe);
+    const char* forbidden[] = {"libcrypto", "libssl", "libcurl", "libsqlite3", "libsystemd"};
+    int needed = 0;
+    char line[4096];
+    while (fgets(line, sizeof(line), pipe) != nullptr) {
+        const std::string text(line);
+        if (text.find("(NEEDED)") == std::string::npos) continue;
+        ++needed;
+        for (const char* library : forbidden) {
+            if (text.find(library) != std::string::npos) fail_msg("the module needs %s", line);
+        }
+    }
+    assert_int_equal(pclose(pipe), 0);
+    // libpam and libc at least: a parse that saw nothing would prove nothing.
+    assert_true(needed >= 2);
+}
+
 }  // namespace
 
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loads_and_resolves),
         cmocka_unit_test(test_exports_only_pam_sm),
+        cmocka_unit_test(test_needs_no_daemon_library),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
