@@ -107,8 +107,9 @@ Client::Client(const std::string& socket_path, std::chrono::milliseconds timeout
         fd_ = -1;
         throw Unreachable("cannot read the credentials of " + path_ + ": " + errno_text(err));
     }
-    auto daemon_uid = daemon_user_uid();
-    if (peer.uid != 0 && (!daemon_uid || peer.uid != *daemon_uid)) {
+    // The user database is read only when the server is not root: a lookup costs a file scan,
+    // and for a name that is missing, a round of every NSS module.
+    if (peer.uid != 0 && peer.uid != daemon_user_uid()) {
         close(fd_);
         fd_ = -1;
         throw Impostor("socket " + path_ + " is served by uid " + std::to_string(peer.uid) +
