@@ -14,6 +14,12 @@ namespace {
 // sd-event's default timer accuracy is 250 ms, far too coarse for curl's timeouts.
 constexpr uint64_t kTimerAccuracyUsec = 1000;
 
+// Ahead of the clients' connections. sd-event dispatches one source per iteration, oldest
+// pending first among equals: at the same priority, when 64 logins arrive together, curl's
+// 0 ms timer waits behind all 64 Begin requests, and no text leaves until the last one has
+// been read (40 ms in the benchmark). Ahead of them, each text leaves right after its Begin.
+constexpr int64_t kCurlPriority = SD_EVENT_PRIORITY_IMPORTANT;
+
 uint32_t epoll_events_for(int what) {
     uint32_t events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= EPOLLIN;
@@ -77,6 +83,7 @@ int CurlEventBridge::watch_socket(curl_socket_t fd, int what) {
         return -1;  // curl fails this transfer, which then reports a network error
     }
     sd_event_source_set_description(source, "twilio-curl-socket");
+    sd_event_source_set_priority(source, kCurlPriority);
     sockets_.emplace(fd, source);
     return 0;
 }
@@ -99,6 +106,7 @@ int CurlEventBridge::arm_timer(long timeout_ms) {
             return -1;
         }
         sd_event_source_set_description(timer_, "twilio-curl-timer");
+        sd_event_source_set_priority(timer_, kCurlPriority);
     } else if (sd_event_source_set_time_relative(timer_, usec) < 0) {
         return -1;
     }
