@@ -65,6 +65,73 @@ def segments(body):
     return -(-len(body) // multi)
 
 
+def basic_auth_ok(header, account_sid, auth_token):
+    """Whether an Authorization header carries account_sid:auth_token as HTTP Basic."""
+    if not header.startswith("Basic "):
+        return False
+    try:
+        decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    user, _, password = decoded.partition(":")
+    # Both compared, always, in constant time, as a real server would.
+    user_ok = hmac.compare_digest(user.encode(), account_sid.encode())
+    password_ok = hmac.compare_digest(password.encode(), auth_token.encode())
+    return user_ok and password_ok
+
+
+def message_answer(account_sid, path, form, auth_ok):
+    """Twilio's answer to a well-formed Messages request: (status, JSON document, headers)."""
+    if not auth_ok:
+        return 401, twilio_error(401, 20003, "Authenticate"), [
+            ("WWW-Authenticate", 'Basic realm="Twilio API"')]
+    sid = MESSAGES_PATH.match(path).group(1)
+    if sid != account_sid:
+        return 404, twilio_error(404, 20404, f"The requested resource {path} was not found"), []
+    to = form.get("To", "")
+    sender = form.get("From", "")
+    service = form.get("MessagingServiceSid", "")
+    body = form.get("Body", "")
+    if not to:
+        return 400, twilio_error(400, 21604, "A 'To' phone number is required."), []
+    if not E164.match(to):
+        return 400, twilio_error(400, 21211,
+                                 f"The 'To' number {to} is not a valid phone number."), []
+    if not sender and not service:
+        return 400, twilio_error(400, 21603, "A 'From' phone number is required."), []
+    if not body:
+        return 400, twilio_error(400, 21602, "Message body is required."), []
+    if len(body) > MAX_BODY_CHARACTERS:
+        return 400, twilio_error(
+            400, 21617, "The concatenated message body exceeds the 1600 character limit."), []
+
+    message_sid = "SM" + secrets.token_hex(16)
+    now = rfc2822_now()
+    uri = f"/2010-04-01/Accounts/{sid}/Messages/{message_sid}"
+    return 201, {
+        "account_sid": sid,
+        "api_version": "2010-04-01",
+        "body": body,
+        "date_created": now,
+        "date_sent": None,
+        "date_updated": now,
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": sender or None,
+        "messaging_service_sid": service or None,
+        "num_media": "0",
+        "num_segments": str(segments(body)),
+        "price": None,
+        "price_unit": "USD",
+        "sid": message_sid,
+        "status": "queued" if sender else "accepted",
+        "subresource_uris": {"media": uri + "/Media.json"},
+        "to": to,
+        "uri": uri + ".json",
+    }, []
+
+
 class State:
     """Everything the handlers share, behind one lock."""
 
@@ -254,20 +321,8 @@ class Handler(BaseHTTPRequestHandler):
     # --- the Messages API -----------------------------------------------------------------
 
     def auth_ok(self):
-        header = self.headers.get("Authorization", "")
-        if not header.startswith("Basic "):
-            return False
-        try:
-            decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        user, _, password = decoded.partition(":")
-        expected_user = self.state.account_sid.encode()
-        expected_password = self.state.auth_token.encode()
-        # Both compared, always, in constant time, as a real server would.
-        user_ok = hmac.compare_digest(user.encode(), expected_user)
-        password_ok = hmac.compare_digest(password.encode(), expected_password)
-        return user_ok and password_ok
+        return basic_auth_ok(self.headers.get("Authorization", ""), self.state.account_sid,
+                             self.state.auth_token)
 
     def messages(self, path, raw):
         try:
@@ -319,55 +374,8 @@ class Handler(BaseHTTPRequestHandler):
         return []
 
     def create_message(self, path, form, auth_ok):
-        if not auth_ok:
-            return self.answer_error(401, 20003, "Authenticate",
-                                     [("WWW-Authenticate", 'Basic realm="Twilio API"')])
-        sid = MESSAGES_PATH.match(path).group(1)
-        if sid != self.state.account_sid:
-            return self.answer_error(404, 20404, f"The requested resource {path} was not found")
-        to = form.get("To", "")
-        sender = form.get("From", "")
-        service = form.get("MessagingServiceSid", "")
-        body = form.get("Body", "")
-        if not to:
-            return self.answer_error(400, 21604, "A 'To' phone number is required.")
-        if not E164.match(to):
-            return self.answer_error(400, 21211,
-                                     f"The 'To' number {to} is not a valid phone number.")
-        if not sender and not service:
-            return self.answer_error(400, 21603, "A 'From' phone number is required.")
-        if not body:
-            return self.answer_error(400, 21602, "Message body is required.")
-        if len(body) > MAX_BODY_CHARACTERS:
-            return self.answer_error(
-                400, 21617, "The concatenated message body exceeds the 1600 character limit.")
-
-        message_sid = "SM" + secrets.token_hex(16)
-        now = rfc2822_now()
-        uri = f"/2010-04-01/Accounts/{sid}/Messages/{message_sid}"
-        resource = {
-            "account_sid": sid,
-            "api_version": "2010-04-01",
-            "body": body,
-            "date_created": now,
-            "date_sent": None,
-            "date_updated": now,
-            "direction": "outbound-api",
-            "error_code": None,
-            "error_message": None,
-            "from": sender or None,
-            "messaging_service_sid": service or None,
-            "num_media": "0",
-            "num_segments": str(segments(body)),
-            "price": None,
-            "price_unit": "USD",
-            "sid": message_sid,
-            "status": "queued" if sender else "accepted",
-            "subresource_uris": {"media": uri + "/Media.json"},
-            "to": to,
-            "uri": uri + ".json",
-        }
-        return self.answer_json(201, resource)
+        status, document, headers = message_answer(self.state.account_sid, path, form, auth_ok)
+        return self.answer_json(status, document, headers)
 
 
 class Server(ThreadingHTTPServer):
