@@ -15,7 +15,7 @@ struct PhoneError {
 // "00 44 …". Returns "+<digits>" (8 to 15 digits) or why the input is not a phone number.
 // default_country_code is digits only, such as "1" or "44", or empty when none is configured.
 std::variant<std::string, PhoneError> normalize_phone(std::string_view input,
-                                                       std::string_view default_country_code);
+                                                      std::string_view default_country_code);
 
 // "+15555555555" -> "***-***-5555": only the last four digits show.
 std::string mask_phone(std::string_view e164);

@@ -24,7 +24,7 @@ struct Challenge {
 };
 
 class Challenges {
-  public:
+public:
     // At most this many open challenges per user; a new one evicts that user's oldest.
     static constexpr std::size_t kPerUser = 8;
 
@@ -45,7 +45,7 @@ class Challenges {
 
     std::size_t size() const { return by_id_.size(); }
 
-  private:
+private:
     std::unordered_map<std::string, Challenge> by_id_;
     std::multimap<std::string, std::string> ids_by_user_;
 };

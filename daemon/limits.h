@@ -9,7 +9,7 @@
 namespace twofactor {
 
 class RateLimiter {
-  public:
+public:
     RateLimiter(int limit, std::int64_t window_seconds) : limit_(limit), window_(window_seconds) {}
 
     // 0 if one more event is allowed now, else the seconds until it would be.
@@ -18,7 +18,7 @@ class RateLimiter {
     // Drops keys with no event in the window, so the map does not grow without bound.
     void sweep(std::int64_t now);
 
-  private:
+private:
     int limit_;
     std::int64_t window_;
     std::unordered_map<std::string, std::deque<std::int64_t>> events_;

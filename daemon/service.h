@@ -37,7 +37,7 @@ struct Refusal {
 protocol::json delivery_failure(const SmsResult& result);
 
 class Service {
-  public:
+public:
     using Respond = std::function<void(protocol::json message)>;
     using Clock = std::function<std::int64_t()>;  // Unix seconds
 
@@ -49,7 +49,7 @@ class Service {
     // Drops expired challenges, old rate-limit entries and used steps that can never match again.
     void housekeeping();
 
-  private:
+private:
     using Handler = void (Service::*)(const Caller&, const protocol::json&, Respond&);
 
     void generate_secret(const Caller&, const protocol::json&, Respond&);

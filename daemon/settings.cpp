@@ -32,7 +32,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
 };
 
 class Reader {
-  public:
+public:
     explicit Reader(const IniFile& ini) : ini_(ini) {}
 
     [[noreturn]] void fail(const IniValue& v, const std::string& why) const {
@@ -85,7 +85,7 @@ class Reader {
 
     const IniFile& ini() const { return ini_; }
 
-  private:
+private:
     const IniFile& ini_;
 };
 

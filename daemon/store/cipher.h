@@ -15,12 +15,12 @@ namespace twofactor {
 inline constexpr std::size_t kKeyBytes = 32;
 
 class KeyError : public std::runtime_error {
-  public:
+public:
     using std::runtime_error::runtime_error;
 };
 
 class Cipher {
-  public:
+public:
     explicit Cipher(const std::array<unsigned char, kKeyBytes>& key);
     ~Cipher();
     Cipher(const Cipher&) = delete;
@@ -32,7 +32,7 @@ class Cipher {
     // nullopt when the blob was altered, belongs to other associated data or another key.
     std::optional<SecureString> open(std::string_view blob, std::string_view associated_data) const;
 
-  private:
+private:
     std::array<unsigned char, kKeyBytes> key_;
 };
 

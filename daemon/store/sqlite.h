@@ -19,7 +19,7 @@ void exec(sqlite3* db, const std::string& path, const char* sql, std::string_vie
 
 // A prepared statement, kept for the life of the connection when it sits on a hot path.
 class Statement {
-  public:
+public:
     Statement(sqlite3* db, std::string path, const char* sql);
     ~Statement();
     Statement(const Statement&) = delete;
@@ -46,7 +46,7 @@ class Statement {
     // which stops WAL checkpoints, so every use ends here (see Run).
     void reset() noexcept;
 
-  private:
+private:
     void check_bind(int rc, int index);
 
     sqlite3* db_;
@@ -56,28 +56,28 @@ class Statement {
 
 // One use of a cached statement: resets it when the scope ends, however the scope ends.
 class Run {
-  public:
+public:
     explicit Run(Statement& statement) : statement_(statement) { statement_.reset(); }
     ~Run() { statement_.reset(); }
     Run(const Run&) = delete;
     Run& operator=(const Run&) = delete;
     Statement* operator->() const { return &statement_; }
 
-  private:
+private:
     Statement& statement_;
 };
 
 // BEGIN IMMEDIATE: takes the write lock at once, so a transaction that reads and then writes
 // cannot fail halfway with SQLITE_BUSY. Rolls back unless commit() was reached.
 class Transaction {
-  public:
+public:
     Transaction(sqlite3* db, std::string path);
     ~Transaction();
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
     void commit();
 
-  private:
+private:
     sqlite3* db_;
     std::string path_;
     bool open_ = false;

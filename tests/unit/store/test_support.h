@@ -26,7 +26,7 @@ namespace twofactor::test {
 
 // A fresh directory under /tmp, removed with everything in it when the object dies (teardown).
 class TempDir {
-  public:
+public:
     TempDir() {
         std::string pattern = "/tmp/twofactor-store-test-XXXXXX";
         if (::mkdtemp(pattern.data()) == nullptr) fail_msg("mkdtemp failed");
@@ -41,7 +41,7 @@ class TempDir {
     std::string file(std::string_view name) const { return path_ + "/" + std::string(name); }
     const std::string& path() const { return path_; }
 
-  private:
+private:
     std::string path_;
 };
 
