@@ -335,7 +335,9 @@ void Server::accept_one(int client_fd) {
     connection->server = this;
     connection->fd = client_fd;
     connection->caller.uid = peer.uid;
-    connection->caller.user = login_name(peer.uid);
+    // Root may act for anyone, so its name is never asked for; not looking it up spares every
+    // login (the module runs as root) a scan of the user database, twice.
+    if (peer.uid != 0) connection->caller.user = login_name(peer.uid);
     int r = sd_event_add_io(loop_, &connection->io, client_fd, EPOLLIN, &Connection::on_io,
                             connection.get());
     if (r >= 0)

@@ -23,7 +23,7 @@ namespace twofactor {
 
 struct Caller {
     uid_t uid = 0;
-    std::string user;  // login name of the uid, empty if it has none
+    std::string user;  // login name of the uid; empty for root (never needed) and nameless uids
     bool is_root() const { return uid == 0; }
 };
 
