@@ -143,29 +143,18 @@ class Connection(asyncio.Protocol):
                 404, 20404, "The requested resource was not found"))
 
     def behaviour(self, body):
-        try:
-            behaviour = fake_twilio.validate_behaviour(json.loads(body.decode("utf-8")))
-            if set(behaviour) - {"delay_ms"}:
-                raise ValueError("the bench endpoint takes delay_ms only; "
-                                 "misbehaviours are fake_twilio.py's")
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            self.answer_json(400, {"error": f"the behaviour is not JSON: {error}"})
-            return
-        except ValueError as error:
-            self.answer_json(400, {"error": str(error)})
+        behaviour, error = fake_twilio.read_behaviour(body)
+        if not error and set(behaviour) - {"delay_ms"}:
+            error = "the bench endpoint takes delay_ms only; misbehaviours are fake_twilio.py's"
+        if error:
+            self.answer_json(400, {"error": error})
             return
         self.endpoint.state.set_behaviour(behaviour)
         self.answer_json(200, {"behaviour": behaviour})
 
     def messages(self, path, headers, body):
         state = self.endpoint.state
-        try:
-            fields = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-        except (UnicodeDecodeError, ValueError):
-            fields = None
-        form = {}
-        for name, value in fields or []:
-            form.setdefault(name, value)
+        fields, form = fake_twilio.parse_form(body)
         auth_ok = fake_twilio.basic_auth_ok(headers.get("authorization", ""), state.account_sid,
                                             state.auth_token)
         entry = {"time": time.time(), "method": "POST", "path": path, "auth_ok": auth_ok,
@@ -224,15 +213,8 @@ async def serve(args, endpoint):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codes-dir", required=True)
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--account-sid", required=True)
-    parser.add_argument("--auth-token", required=True)
-    parser.add_argument("--port-file", help="write the port here once listening")
-    parser.add_argument("--delay-ms", type=int, default=0, help="delay before every answer")
-    parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
-    args = parser.parse_args(argv)
-    if args.delay_ms < 0:
-        parser.error("--delay-ms must not be negative")
+    fake_twilio.add_endpoint_arguments(parser)
+    args = fake_twilio.parse_endpoint_arguments(parser, argv)
     if not os.path.isdir(args.codes_dir):
         parser.error(f"--codes-dir {args.codes_dir} is not a directory")
     state = fake_twilio.State(args.account_sid, args.auth_token, args.delay_ms)

@@ -80,6 +80,18 @@ def basic_auth_ok(header, account_sid, auth_token):
     return user_ok and password_ok
 
 
+def parse_form(raw):
+    """(the fields in order, or None if the body is not a form; the first value of each name)."""
+    try:
+        fields = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError):
+        fields = None
+    form = {}
+    for name, value in fields or []:
+        form.setdefault(name, value)
+    return fields, form
+
+
 def message_answer(account_sid, path, form, auth_ok):
     """Twilio's answer to a well-formed Messages request: (status, JSON document, headers)."""
     if not auth_ok:
@@ -202,6 +214,16 @@ def validate_behaviour(data):
     return data
 
 
+def read_behaviour(raw):
+    """(the behaviour, None) from a control request's body, or (None, what is wrong with it)."""
+    try:
+        return validate_behaviour(json.loads(raw.decode("utf-8"))), None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return None, f"the behaviour is not JSON: {error}"
+    except ValueError as error:
+        return None, str(error)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as curl expects from Twilio
     # The headers and the body go out in two writes; with Nagle's algorithm on, the body waits
@@ -310,13 +332,9 @@ class Handler(BaseHTTPRequestHandler):
             self.answer_error(404, 20404, "The requested resource was not found")
 
     def control_behaviour(self, raw):
-        try:
-            behaviour = validate_behaviour(json.loads(raw.decode("utf-8")))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            self.answer_json(400, {"error": f"the behaviour is not JSON: {error}"})
-            return
-        except ValueError as error:
-            self.answer_json(400, {"error": str(error)})
+        behaviour, error = read_behaviour(raw)
+        if error:
+            self.answer_json(400, {"error": error})
             return
         self.state.set_behaviour(behaviour)
         self.answer_json(200, {"behaviour": behaviour})
@@ -328,13 +346,7 @@ class Handler(BaseHTTPRequestHandler):
                              self.state.auth_token)
 
     def messages(self, path, raw):
-        try:
-            fields = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
-        except (UnicodeDecodeError, ValueError):
-            fields = None
-        form = {}
-        for name, value in fields or []:
-            form.setdefault(name, value)
+        fields, form = parse_form(raw)
         entry = {
             "time": time.time(),
             "method": "POST",
@@ -396,17 +408,27 @@ def write_port_file(path, port):
     os.replace(temporary, path)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_endpoint_arguments(parser):
+    """The options every Twilio-compatible endpoint here takes (the benchmark's too)."""
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--account-sid", required=True)
     parser.add_argument("--auth-token", required=True)
     parser.add_argument("--port-file", help="write the port here once listening")
     parser.add_argument("--delay-ms", type=int, default=0, help="delay before every answer")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+
+
+def parse_endpoint_arguments(parser, argv):
     args = parser.parse_args(argv)
     if args.delay_ms < 0:
         parser.error("--delay-ms must not be negative")
+    return args
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_endpoint_arguments(parser)
+    args = parse_endpoint_arguments(parser, argv)
 
     server = Server(("127.0.0.1", args.port), Handler)
     server.state = State(args.account_sid, args.auth_token, args.delay_ms)
