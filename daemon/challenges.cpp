@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace twofactor {
 namespace {
@@ -33,7 +35,9 @@ std::string random_id() {
 
 Challenge& Challenges::create(const std::string& user, Delivery delivery, std::int64_t now,
                               std::int64_t lifetime, int attempts, int resends) {
-    expire(now);
+    // Only this user's: a sweep of every open challenge on each login would cost O(all of
+    // them); housekeeping sweeps the rest every minute, and find() drops what it meets expired.
+    expire_user(user, now);
     if (ids_by_user_.count(user) >= kPerUser) {
         std::string oldest_id;
         std::int64_t oldest = INT64_MAX;
@@ -99,6 +103,15 @@ void Challenges::expire(std::int64_t now) {
             ++it;
         }
     }
+}
+
+void Challenges::expire_user(const std::string& user, std::int64_t now) {
+    std::vector<std::string> expired;
+    auto [first, last] = ids_by_user_.equal_range(user);
+    for (auto it = first; it != last; ++it) {
+        if (by_id_.at(it->second).expires_at <= now) expired.push_back(it->second);
+    }
+    for (const auto& id : expired) erase(id);
 }
 
 bool Challenges::step_reserved(const std::string& user, std::uint64_t step) const {

@@ -38,6 +38,7 @@ public:
     void erase(const std::string& id);
     void erase_user(const std::string& user);
     void expire(std::int64_t now);
+    void expire_user(const std::string& user, std::int64_t now);
 
     // Whether an open challenge of the user holds this step (so that two logins close together
     // never get the same code).

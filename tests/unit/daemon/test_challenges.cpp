@@ -73,6 +73,18 @@ static void erase_user_drops_only_that_user(void**) {
     assert_non_null(challenges.find(b, 1000));
 }
 
+static void creating_sweeps_only_that_users_expired_challenges(void**) {
+    Challenges challenges;
+    challenges.create("alice", Delivery::TextMessage, 1000, 300, 5, 3);
+    challenges.create("bob", Delivery::TextMessage, 1000, 300, 5, 3);
+    // Both expired at 1300. Alice's next login drops hers; Bob's waits for the housekeeping.
+    std::string fresh = challenges.create("alice", Delivery::TextMessage, 1400, 300, 5, 3).id;
+    assert_int_equal(challenges.size(), 2);
+    challenges.expire(1400);
+    assert_int_equal(challenges.size(), 1);
+    assert_non_null(challenges.find(fresh, 1400));
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(ids_are_long_random_and_distinct),
@@ -81,6 +93,7 @@ int main() {
         cmocka_unit_test(a_user_holds_a_bounded_number_of_challenges),
         cmocka_unit_test(reserved_steps_belong_to_their_user),
         cmocka_unit_test(erase_user_drops_only_that_user),
+        cmocka_unit_test(creating_sweeps_only_that_users_expired_challenges),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
