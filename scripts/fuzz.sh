@@ -59,11 +59,12 @@ for target in $targets; do
     start=$(date +%s)
     status=0
     # -jobs=1 -workers=1: one fuzzing process whose output goes to $run_dir/fuzz-0.log, and
-    # whose failure makes this parent process exit non-zero.
+    # whose failure makes this parent process exit non-zero. malloc_context_size=0: ASan stops
+    # recording a stack for every allocation, which costs a tenth of each execution; replay a
+    # finding with the default options for full stacks.
     # shellcheck disable=SC2086 # $dict is empty or one word
-    # malloc_context_size=0: ASan stops recording a stack for every allocation, which costs a
-    # tenth of each execution; replay a finding with the default options for full stacks.
-    (cd "$run_dir" && ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0} "$fuzz_dir/$target" -jobs=1 -workers=1 -runs="$runs" \
+    (cd "$run_dir" && ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0} \
+        "$fuzz_dir/$target" -jobs=1 -workers=1 -runs="$runs" \
         -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$work/artifacts/$target-" $dict "$work/$target" "$seeds") \
         >"$run_dir/parent.log" 2>&1 || status=$?

@@ -185,6 +185,16 @@ class State:
         with self.lock:
             return [dict(r) for r in self.records]
 
+    def last_code_answer(self):
+        """(status, document) for GET /_control/last_code: the last 6-digit number in the last
+        recorded request's Body."""
+        with self.lock:
+            body = self.records[-1]["form"].get("Body", "") if self.records else ""
+        found = SIX_DIGITS.findall(body)
+        if found:
+            return 200, {"code": found[-1]}
+        return 404, {"error": "the last message has no 6-digit number"}
+
 
 def validate_behaviour(data):
     """The behaviour as given, or a ValueError saying what is wrong with it."""
@@ -303,13 +313,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_control/messages":
             self.answer_json(200, self.state.snapshot())
         elif path == "/_control/last_code":
-            records = self.state.snapshot()
-            body = records[-1]["form"].get("Body", "") if records else ""
-            found = SIX_DIGITS.findall(body)
-            if found:
-                self.answer_json(200, {"code": found[-1]})
-            else:
-                self.answer_json(404, {"error": "the last message has no 6-digit number"})
+            self.answer_json(*self.state.last_code_answer())
         else:
             self.answer_error(404, 20404, "The requested resource was not found")
 
