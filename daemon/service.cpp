@@ -14,10 +14,10 @@ namespace twofactor {
 namespace err = protocol::error;
 using protocol::json;
 
-Service::Service(const Settings& settings, Store& store, TwilioClient& twilio, Clock clock)
+Service::Service(const Settings& settings, Store& store, Messenger& messenger, Clock clock)
     : settings_(settings),
       store_(store),
-      twilio_(twilio),
+      messenger_(messenger),
       clock_(std::move(clock)),
       user_texts_(settings.sms.user_texts_per_hour, 3600),
       enroll_texts_(settings.sms.enroll_texts_per_hour, 3600),
@@ -104,16 +104,16 @@ void Service::send_text(const std::string& phone, const std::string& code, const
     log::info("sending a text", {{"user", user}, {"to", mask_phone(phone)}});
     // Every failed text, whether a login's first, a resend or a setup code, leaves Twilio's
     // code in the journal; the module and twofactorctl show the user only a sentence.
-    twilio_.send(phone, SecureString(std::move(body)),
-                 [user, done = std::move(done)](const SmsResult& result) {
-                     if (!result.accepted)
-                         log::warning("text message not delivered",
-                                      {{"user", user},
-                                       {"twilio_code", std::to_string(result.twilio_code)},
-                                       {"http_status", std::to_string(result.http_status)},
-                                       {"reason", result.message}});
-                     done(result);
-                 });
+    messenger_.send(phone, SecureString(std::move(body)),
+                    [user, done = std::move(done)](const SmsResult& result) {
+                        if (!result.accepted)
+                            log::warning("text message not delivered",
+                                         {{"user", user},
+                                          {"twilio_code", std::to_string(result.twilio_code)},
+                                          {"http_status", std::to_string(result.http_status)},
+                                          {"reason", result.message}});
+                        done(result);
+                    });
 }
 
 json delivery_failure(const SmsResult& result) {

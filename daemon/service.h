@@ -15,9 +15,9 @@
 #include "common/secure.h"
 #include "daemon/challenges.h"
 #include "daemon/limits.h"
+#include "daemon/messenger.h"
 #include "daemon/settings.h"
 #include "daemon/store/store.h"
-#include "daemon/twilio/twilio.h"
 
 namespace twofactor {
 
@@ -41,7 +41,7 @@ public:
     using Respond = std::function<void(protocol::json message)>;
     using Clock = std::function<std::int64_t()>;  // Unix seconds
 
-    Service(const Settings& settings, Store& store, TwilioClient& twilio, Clock clock);
+    Service(const Settings& settings, Store& store, Messenger& messenger, Clock clock);
 
     // Runs one request; `respond` is called exactly once, now or from the event loop later.
     void handle(const Caller& caller, const protocol::Request& request, Respond respond);
@@ -78,7 +78,7 @@ private:
 
     const Settings& settings_;
     Store& store_;
-    TwilioClient& twilio_;
+    Messenger& messenger_;
     Clock clock_;
     Challenges challenges_;
     RateLimiter user_texts_;    // per enrolled user, per hour

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/secure.h"
+#include "daemon/messenger.h"
 
 typedef struct sd_event sd_event;
 
@@ -28,34 +29,23 @@ struct TwilioSettings {
     std::chrono::milliseconds backoff_max{4000};
 };
 
-struct SmsResult {
-    bool accepted = false;  // Twilio answered 201
-    int http_status = 0;    // 0 when no answer came
-    int twilio_code = 0;    // Twilio's error "code", 0 if none
-    std::string message;    // Twilio's error "message", or what went wrong on the way
-    std::string sid;        // the message SID on success
-    int attempts = 0;
-};
-
 // nullopt when acceptable, else why not ("api_url must use https unless it is loopback").
 std::optional<std::string> check_api_url(const std::string& url);
 
-class TwilioClient {
+class TwilioClient final : public Messenger {
 public:
-    using Callback = std::function<void(const SmsResult&)>;
-
     // The event loop must outlive the client. Throws std::runtime_error if curl cannot start.
     TwilioClient(sd_event* loop, TwilioSettings settings);
     // Cancels every pending message without running its callback; bodies are wiped. May be
     // called from inside a `done` callback (callbacks only ever run from a deferred event).
-    ~TwilioClient();
+    ~TwilioClient() override;
     TwilioClient(const TwilioClient&) = delete;
     TwilioClient& operator=(const TwilioClient&) = delete;
 
     // Queues one message. `done` runs exactly once, from the event loop, never from inside send().
     // Retries 429 (honouring Retry-After), 5xx and network errors with capped exponential
     // backoff until `deadline`; never retries other 4xx. The body is wiped after use.
-    void send(const std::string& to, SecureString body, Callback done);
+    void send(const std::string& to, SecureString body, Callback done) override;
 
     // Messages whose callback has not run yet (sending, waiting to retry, or about to report).
     std::size_t in_flight() const;
