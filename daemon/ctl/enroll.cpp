@@ -10,6 +10,7 @@
 #include "daemon/ctl/input.h"
 #include "daemon/ctl/otpauth.h"
 #include "daemon/ctl/output.h"
+#include "daemon/ctl/qr_code.h"
 
 namespace twofactor::ctl {
 
@@ -48,12 +49,13 @@ std::optional<int> deliver(Session& session, const Invocation& inv, const std::s
                            bool texted, const std::string& phone, const SecureString& secret,
                            const SecureString& base32) {
     if (!texted) {
-        tell(inv, "Add this key to your authenticator app (or the URI, as a QR code):");
+        tell(inv, "Add this key to your authenticator app, or scan the QR code below:");
         SecureString key_line("secretBase32Encoded: " + std::string(base32.view()));
         tell(inv, key_line.view());
         SecureString uri = otpauth_uri(kIssuer, user + "@" + host_name(), base32.view());
         SecureString uri_line("uri: " + std::string(uri.view()));
         tell(inv, uri_line.view());
+        for (const auto& line : qr_code_lines(uri.view())) tell(inv, line);
         return std::nullopt;
     }
     json request = {{"mobilePhone", phone}, {"secret", secret.view()}};

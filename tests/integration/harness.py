@@ -12,6 +12,7 @@ Paths come from the environment (CMake sets them through set_tests_properties EN
 TWOFACTORD, TWOFACTORCTL, FAKE_TWILIO, PAM_MODULE.
 """
 
+import codecs
 import contextlib
 import ctypes
 import hashlib
@@ -432,6 +433,8 @@ class Expect:
         self.fd = fd
         self.text = ""  # read and not yet consumed by a match
         self.seen = ""  # everything read
+        # A character may be split between two reads (a QR code in half blocks is 10 KB).
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def expect(self, pattern, timeout=10.0):
         """Waits for `pattern`; returns the match and drops the text up to its end. Raises
@@ -456,7 +459,7 @@ class Expect:
                 chunk = b""
             if not chunk:
                 raise AssertionError(f"end of output before {pattern!r}; read: {self.seen!r}")
-            decoded = chunk.decode(errors="replace")
+            decoded = self.decoder.decode(chunk)
             self.text += decoded
             self.seen += decoded
 
@@ -473,7 +476,7 @@ class Expect:
                 chunk = b""
             if not chunk:
                 break
-            decoded = chunk.decode(errors="replace")
+            decoded = self.decoder.decode(chunk)
             self.text += decoded
             self.seen += decoded
         return self.seen

@@ -104,8 +104,12 @@ class EnrollTest(CliTestCase):
         finally:
             os.close(slave)
         key = out.expect(r"secretBase32Encoded: ([A-Z2-7=]+)\n").group(1)
-        uri = urllib.parse.urlsplit(out.expect(r"uri: (\S+)\n").group(1))
+        uri_text = out.expect(r"uri: (\S+)\n").group(1)
+        uri = urllib.parse.urlsplit(uri_text)
         err.expect(r"Code from the app: ")  # prompts only because stdin is a terminal
+        # Everything before the prompt is written: the QR code from one quiet zone to the other.
+        qr_code = out.expect(r"\u2588+\n(?:[\u2588\u2580\u2584 ]+\n)+?\u2588+\n").group(0)
+        self.assert_scans_as(qr_code, uri_text)
 
         self.assertEqual((uri.scheme, uri.netloc), ("otpauth", "totp"))
         self.assertIn(user, urllib.parse.unquote(uri.path))
@@ -122,6 +126,35 @@ class EnrollTest(CliTestCase):
         status = self.status(user)
         self.assertIs(status["enabled"], True)
         self.assertEqual(status["delivery"], "None")
+
+    def assert_scans_as(self, qr_code, text):
+        """The drawing is the reference encoder's (qrencode, same level, mode and margin) and a
+        QR reader (zbarimg) decodes it to `text`."""
+        reference = subprocess.run(["qrencode", "-t", "UTF8", "-l", "L", "-m", "2", text],
+                                   capture_output=True, text=True, check=True).stdout
+        self.assertEqual(qr_code, reference)
+
+        # Back to modules, two rows per character: a block is light, a space dark.
+        halves = {"\u2588": (1, 1), "\u2580": (1, 0), "\u2584": (0, 1), " ": (0, 0)}
+        rows = []
+        for line in qr_code.splitlines():
+            cells = [halves[c] for c in line]
+            rows += [[upper for upper, _ in cells], [lower for _, lower in cells]]
+        scale, border = 4, 8
+        width = len(rows[0]) * scale + 2 * border
+        pixels = [[255] * width for _ in range(border)]
+        for row in rows:
+            line = [255] * border + [255 * m for m in row for _ in range(scale)] + [255] * border
+            pixels += [line] * scale
+        pixels += [[255] * width for _ in range(border)]
+        image = os.path.join(self.h.dir, "qr.pgm")
+        with open(image, "wb") as out:
+            out.write(b"P5 %d %d 255\n" % (width, len(pixels)))
+            out.write(bytes(v for line in pixels for v in line))
+        decoded = subprocess.run(["zbarimg", "--quiet", "--raw", image], capture_output=True,
+                                 text=True, timeout=30)
+        self.assertEqual(decoded.returncode, 0, decoded.stderr)
+        self.assertEqual(decoded.stdout.rstrip("\n"), text)
 
     def test_json_enroll_prints_one_object(self):
         user = self.h.create_user()
