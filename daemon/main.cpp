@@ -2,7 +2,6 @@
 // socket activation) and a person at a terminal run it the same way.
 #include <getopt.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
@@ -22,6 +21,8 @@
 #include "daemon/service.h"
 #include "daemon/settings.h"
 #include "daemon/store/cipher.h"
+#include "daemon/store/fresh_start.h"
+#include "daemon/store/key_check.h"
 #include "daemon/store/store.h"
 #include "daemon/twilio/twilio.h"
 #include "paths.h"
@@ -117,12 +118,6 @@ void apply_credentials(Settings& settings) {
     if (!token.empty()) settings.twilio.auth_token = SecureString(std::move(token));
 }
 
-// Anything but "no such file" counts, as load_key() counts it.
-bool path_exists(const std::string& path) {
-    struct stat st {};
-    return !path.empty() && (lstat(path.c_str(), &st) == 0 || errno != ENOENT);
-}
-
 std::int64_t unix_now() {
     return static_cast<std::int64_t>(std::time(nullptr));
 }
@@ -157,22 +152,15 @@ int run(const Options& options) {
     if (settings.twilio.account_sid.empty() || settings.twilio.auth_token.empty())
         log::warning("Twilio is not configured (account_sid, auth_token): texts will fail");
 
-    // A key made now cannot open enrollments sealed before (a database restored without its
-    // key): say so at once rather than at the first login that fails to decrypt.
-    const bool key_was_there = path_exists(settings.daemon.key_file);
+    // The key and the database are checked together before either is created or written.
+    const std::string& database = settings.daemon.database;
+    const bool key_was_there = key_exists(settings.daemon.key_file);
+    check_key_and_database(key_was_there, key_name(settings.daemon.key_file), database);
     Cipher cipher(load_key(settings.daemon.key_file));
-    const bool key_created = !key_was_there && path_exists(settings.daemon.key_file);
-    if (key_created)
+    if (!key_was_there)
         log::notice("created a new encryption key", {{"key_file", settings.daemon.key_file}});
-    Store store(settings.daemon.database, cipher);
-    if (key_created) {
-        if (auto enrollments = store.count_enrollments(); enrollments > 0)
-            log::warning(
-                "the database holds enrollments the new key cannot decrypt; they are kept: "
-                "restore the key file they were sealed with",
-                {{"enrollments", std::to_string(enrollments)},
-                 {"database", settings.daemon.database}});
-    }
+    Store store(database, cipher);
+    check_key(store, cipher, key_name(settings.daemon.key_file), database);
 
     sd_event* loop = nullptr;
     int r = sd_event_default(&loop);

@@ -44,6 +44,11 @@ std::array<unsigned char, kKeyBytes> read_key_file(const std::string& path);
 // Throws KeyError on failure.
 void create_key_file(const std::string& path);
 
+// True when load_key would read a key rather than create one.
+bool key_exists(const std::string& key_file);
+// Names the key load_key reads, for messages: "credential twofactord.key" or "key file PATH".
+std::string key_name(const std::string& key_file);
+
 // The key from $CREDENTIALS_DIRECTORY/twofactord.key if systemd passed one, else from key_file,
 // creating key_file when it does not exist. Throws KeyError.
 std::array<unsigned char, kKeyBytes> load_key(const std::string& key_file);

@@ -171,12 +171,31 @@ void create_key_file(const std::string& path) {
     }
 }
 
+namespace {
+
+// The credential's path when systemd passed one, else empty.
+std::string credential_path() {
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    if (dir == nullptr || *dir == '\0') return {};
+    std::string credential = std::string(dir) + "/" + kCredentialName;
+    return exists(credential) ? credential : std::string();
+}
+
+}  // namespace
+
+bool key_exists(const std::string& key_file) {
+    return !credential_path().empty() || (!key_file.empty() && exists(key_file));
+}
+
+std::string key_name(const std::string& key_file) {
+    if (!credential_path().empty()) return std::string("credential ") + kCredentialName;
+    return "key file " + key_file;
+}
+
 std::array<unsigned char, kKeyBytes> load_key(const std::string& key_file) {
-    if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir != nullptr && *dir != '\0') {
-        std::string credential = std::string(dir) + "/" + kCredentialName;
-        // systemd owns the credential and its mode (0400 on a private mount), so no mode check.
-        if (exists(credential)) return read_key(credential, false);
-    }
+    // systemd owns the credential and its mode (0400 on a private mount), so no mode check.
+    if (auto credential = credential_path(); !credential.empty())
+        return read_key(credential, false);
     if (key_file.empty())
         throw KeyError(
             "no encryption key: set key_file in [daemon] or pass the systemd credential " +

@@ -38,6 +38,13 @@ constexpr std::array kMigrations = {
             locked_until  INTEGER NOT NULL
         );
     )sql",
+    // 2: named values about the database itself, such as the key check value (key_check.h).
+    R"sql(
+        CREATE TABLE metadata (
+            name  TEXT NOT NULL PRIMARY KEY,
+            value BLOB NOT NULL
+        );
+    )sql",
 };
 
 int read_user_version(sqlite3* db, const std::string& path) {

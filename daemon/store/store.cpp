@@ -103,12 +103,18 @@ struct Store::Statements {
                        "INSERT INTO failures (user, failures, first_failure, locked_until) "
                        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user) DO UPDATE SET "
                        "failures = excluded.failures, first_failure = excluded.first_failure, "
-                       "locked_until = excluded.locked_until") {}
+                       "locked_until = excluded.locked_until"),
+          get_metadata(db, path, "SELECT value FROM metadata WHERE name = ?1"),
+          put_metadata(db, path,
+                       "INSERT INTO metadata (name, value) VALUES (?1, ?2) "
+                       "ON CONFLICT (name) DO UPDATE SET value = excluded.value"),
+          sample_user(db, path, "SELECT name FROM users ORDER BY name LIMIT 1") {}
 
     sql::Statement put_enrollment, get_enrollment, count_enrollments;
     sql::Statement delete_user, delete_steps, delete_failures;
     sql::Statement use_step, step_used, prune_steps;
     sql::Statement get_failures, put_failures;
+    sql::Statement get_metadata, put_metadata, sample_user;
 };
 
 Store::Store(const std::string& path, const Cipher& cipher) : cipher_(cipher), path_(path) {
@@ -318,6 +324,35 @@ void Store::put_failures(const std::string& user, const FailureState& state) {
     run->bind_int64(3, state.first_failure);
     run->bind_int64(4, state.locked_until);
     run->step("save failures of " + user);
+}
+
+std::optional<std::string> Store::get_metadata(const std::string& name) const {
+    sql::Run run(statements_->get_metadata);
+    run->bind_text(1, name);
+    if (!run->step("read metadata " + name)) return std::nullopt;
+    return std::string(run->column_blob(0));
+}
+
+void Store::put_metadata(const std::string& name, const std::string& value) {
+    sql::Run run(statements_->put_metadata);
+    run->bind_text(1, name);
+    run->bind_blob(2, value);
+    run->step("save metadata " + name);
+}
+
+std::optional<bool> Store::sample_enrollment_opens() const {
+    std::string user;
+    {
+        sql::Run run(statements_->sample_user);
+        if (!run->step("pick an enrollment")) return std::nullopt;
+        user = std::string(run->column_text(0));
+    }
+    try {
+        get_enrollment(user);
+        return true;
+    } catch (const StoreError&) {
+        return false;
+    }
 }
 
 }  // namespace twofactor

@@ -13,6 +13,7 @@
 
 #include "common/secure.h"
 #include "daemon/store/cipher.h"
+#include "daemon/store/key_check.h"
 
 struct sqlite3;
 
@@ -41,12 +42,12 @@ struct FailureState {
     std::int64_t locked_until = 0;   // Unix seconds, 0 if not locked
 };
 
-class Store {
+class Store : public KeyCheckStore {
 public:
     // Opens or creates the database (file mode 0600), sets WAL, runs forward migrations.
     // Throws StoreError naming the path and SQLite's message.
     Store(const std::string& path, const Cipher& cipher);
-    ~Store();
+    ~Store() override;
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
@@ -71,6 +72,11 @@ public:
 
     FailureState get_failures(const std::string& user) const;
     void put_failures(const std::string& user, const FailureState& state);
+
+    // Named values about the database itself (the key check value).
+    std::optional<std::string> get_metadata(const std::string& name) const override;
+    void put_metadata(const std::string& name, const std::string& value) override;
+    std::optional<bool> sample_enrollment_opens() const override;
 
 private:
     struct Statements;  // prepared once, reused on every call

@@ -118,6 +118,8 @@ class MalformedConfigTest(SecurityTestCase):
         self.use_paths("highest")
         lines, _ = self.good_lines("lockout", "failures", 100)
         path = self.write(lines)
+        # The harness's key exists, so a new database is made deliberately: an empty file.
+        os.close(os.open(self.database_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         rc, output = run_daemon_once(path, timeout=3)
         self.assertIsNone(rc, f"a valid config was refused:\n{output}")
         self.assertIn("ready", output)
