@@ -50,10 +50,6 @@ void init(bool debug) {
     g_journal = std::getenv("INVOCATION_ID") != nullptr && std::getenv("JOURNAL_STREAM") != nullptr;
 }
 
-bool debug_enabled() {
-    return g_debug;
-}
-
 void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
     if (level == Level::Debug && !g_debug) return;
     if (g_journal) {

@@ -16,7 +16,6 @@ using Field = std::pair<std::string_view, std::string_view>;
 // Decides the sink once: the journal when systemd started us (INVOCATION_ID and JOURNAL_STREAM),
 // stderr otherwise. `debug` enables Level::Debug.
 void init(bool debug);
-bool debug_enabled();
 
 // `fields` become journal fields (upper-cased, prefixed TWOFACTOR_) and "key=value" on stderr.
 void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});

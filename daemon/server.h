@@ -33,8 +33,6 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    std::size_t connections() const { return connections_.size(); }
-
 private:
     struct Connection;
     friend struct Connection;
