@@ -1,6 +1,5 @@
 # Install rules: the daemon, the CLI, the PAM module, systemd integration, the default
-# configuration and the man pages. Each target is guarded so the tree configures while a part is
-# still missing.
+# configuration and the man pages.
 
 # Debian 12 keeps units in /lib/systemd/system (debhelper looks there); sysusers.d and tmpfiles.d
 # live under /usr/lib. Take systemd's own answer when its pkg-config file is there.
@@ -20,16 +19,10 @@ set(TWOFACTOR_MAN_PAGES AUTO CACHE STRING
     "Build man pages from doc/*.md with pandoc: ON (required), OFF, or AUTO (when pandoc exists)")
 set_property(CACHE TWOFACTOR_MAN_PAGES PROPERTY STRINGS ON OFF AUTO)
 
-if(TARGET twofactord)
-    install(TARGETS twofactord RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
-endif()
-if(TARGET twofactorctl)
-    install(TARGETS twofactorctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-endif()
-if(TARGET pam_twofactor)
-    # A module is dlopen()ed by libpam: no soname symlinks, no import library.
-    install(TARGETS pam_twofactor LIBRARY DESTINATION ${PAM_MODULE_DIR} NAMELINK_SKIP)
-endif()
+install(TARGETS twofactord RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+install(TARGETS twofactorctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# A module is dlopen()ed by libpam: no soname symlinks, no import library.
+install(TARGETS pam_twofactor LIBRARY DESTINATION ${PAM_MODULE_DIR} NAMELINK_SKIP)
 
 install(FILES ${CMAKE_SOURCE_DIR}/systemd/twofactord.service ${CMAKE_SOURCE_DIR}/systemd/twofactord.socket
         DESTINATION ${TWOFACTOR_SYSTEMD_UNIT_DIR})
