@@ -1,0 +1,450 @@
+// The service's rules in one process, as SSSD tests its responder: a real Service over a temporary
+// SQLite store, a fake sender that keeps each text until the test delivers or refuses it, and a
+// clock the test moves. The wire and the processes are the integration tests' business.
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/protocol.h"
+#include "common/totp.h"
+#include "daemon/messenger.h"
+#include "daemon/service.h"
+#include "daemon/settings.h"
+#include "daemon/store/cipher.h"
+#include "daemon/store/store.h"
+#include "tests/unit/store/test_support.h"  // last: brings in cmocka
+
+using namespace twofactor;
+using protocol::json;
+namespace method = protocol::method;
+namespace err = protocol::error;
+
+namespace {
+
+const std::string kSecret = "8MJJfCY4ERBtotvenSc3";
+const std::string kPhone = "+15555550123";
+constexpr std::int64_t kStart = 1'800'000'010;  // 10 s into a 30 s step
+constexpr uid_t kAliceUid = 1001;
+
+// Holds every text until the test says how it fared, as Twilio's answer arrives later.
+class FakeMessenger : public Messenger {
+public:
+    struct Text {
+        std::string to;
+        std::string body;
+        Callback done;
+    };
+
+    void send(const std::string& to, SecureString body, Callback done) override {
+        sent.push_back(Text{to, std::string(body.view()), std::move(done)});
+        pending.push_back(sent.size() - 1);
+    }
+
+    // Answers the oldest text not answered yet.
+    void answer(bool accepted) {
+        assert_false(pending.empty());
+        Text& text = sent[pending.front()];
+        pending.pop_front();
+        SmsResult result;
+        result.accepted = accepted;
+        result.http_status = accepted ? 201 : 400;
+        result.twilio_code = accepted ? 0 : 21211;
+        result.message = accepted ? "" : "The 'To' number is not a valid phone number.";
+        text.done(result);
+    }
+
+    // The code in the last text sent (the message ends with it).
+    std::string last_code() const {
+        assert_false(sent.empty());
+        const std::string& body = sent.back().body;
+        return body.substr(body.size() - 6);
+    }
+
+    std::deque<Text> sent;
+    std::deque<std::size_t> pending;
+};
+
+std::array<unsigned char, kKeyBytes> test_key() {
+    std::array<unsigned char, kKeyBytes> key{};
+    for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<unsigned char>(7 + i);
+    return key;
+}
+
+struct Fixture {
+    test::TempDir dir;
+    Cipher cipher{test_key()};
+    Settings settings;
+    std::unique_ptr<Store> store;
+    FakeMessenger messenger;
+    std::int64_t now = kStart;
+    std::unique_ptr<Service> service;
+
+    Fixture() {
+        settings.sms.message = "Your code is {code}";
+        store = std::make_unique<Store>(dir.file("twofactord.db"), cipher);
+        start_service();
+    }
+
+    // A new Service on the same store: what a restarted daemon sees.
+    void start_service() {
+        service = std::make_unique<Service>(settings, *store, messenger, [this] { return now; });
+    }
+
+    // Calls a method; when the service waits for the sender, the pending text is answered
+    // `accepted` first. Returns the one message the service responded with.
+    json call(const Caller& caller, const char* name, json parameters, bool accepted = true) {
+        std::optional<json> response;
+        service->handle(caller, protocol::Request{name, std::move(parameters)},
+                        [&response](json message) {
+                            assert_false(response.has_value());  // exactly once
+                            response = std::move(message);
+                        });
+        if (!response && !messenger.pending.empty()) messenger.answer(accepted);
+        assert_true(response.has_value());
+        return *response;
+    }
+
+    std::string begin(const std::string& user = "alice") {
+        json reply = call(root(), method::Begin, {{"user", user}, {"ipAddress", "203.0.113.9"}});
+        assert_false(reply.contains("error"));
+        return reply["parameters"]["twoFactorId"].get<std::string>();
+    }
+
+    json complete(const std::string& id, const std::string& code) {
+        return call(root(), method::Complete, {{"twoFactorId", id}, {"code", code}});
+    }
+
+    json login_with_texted_code() {
+        std::string id = begin();
+        return complete(id, messenger.last_code());
+    }
+
+    // Enables alice with texted codes, through the service, with the app code of this step.
+    void enroll_alice() {
+        json reply = call(root(), method::Enable,
+                          {{"user", "alice"},
+                           {"secret", kSecret},
+                           {"code", app_code(0)},
+                           {"mobilePhone", kPhone}});
+        assert_false(reply.contains("error"));
+    }
+
+    // The code an authenticator app shows `offset` steps from now.
+    std::string app_code(int offset) const {
+        return totp_code(kSecret, totp_step(now) + static_cast<std::uint64_t>(offset));
+    }
+
+    static Caller root() { return Caller{0, ""}; }
+    static Caller alice() { return Caller{kAliceUid, "alice"}; }
+    static Caller bob() { return Caller{1002, "bob"}; }
+};
+
+Fixture& fixture(void** state) {
+    return *static_cast<Fixture*>(*state);
+}
+
+int setup(void** state) {
+    *state = new Fixture();
+    return 0;
+}
+
+int teardown(void** state) {
+    delete static_cast<Fixture*>(*state);
+    return 0;
+}
+
+std::string error_of(const json& message) {
+    return message.contains("error") ? message["error"].get<std::string>() : "";
+}
+
+void assert_error(const json& message, const char* expected) {
+    if (error_of(message) != expected)
+        fail_msg("expected %s, got %s", expected, message.dump().c_str());
+}
+
+void assert_ok(const json& message) {
+    if (message.contains("error")) fail_msg("expected a reply, got %s", message.dump().c_str());
+}
+
+// --- used steps ---------------------------------------------------------------------------------
+
+void texted_code_completes_once(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::string id = f.begin();
+    std::string code = f.messenger.last_code();
+    assert_string_equal(f.messenger.sent.back().to.c_str(), kPhone.c_str());
+    assert_ok(f.complete(id, code));
+    // The challenge is spent, and the step is spent for every other challenge too.
+    assert_error(f.complete(id, code), err::NotFound);
+    std::string again = f.begin();
+    assert_error(f.complete(again, code), err::InvalidCode);
+}
+
+void the_step_that_enabled_is_used(void** state) {
+    Fixture& f = fixture(state);
+    std::string code = f.app_code(0);
+    f.enroll_alice();
+    assert_error(f.complete(f.begin(), code), err::InvalidCode);
+}
+
+void app_codes_are_single_use(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    f.now += 30;  // the enabling step is behind us
+    assert_ok(f.complete(f.begin(), f.app_code(1)));
+    assert_error(f.complete(f.begin(), f.app_code(1)), err::InvalidCode);
+    assert_ok(f.complete(f.begin(), f.app_code(0)));
+}
+
+void close_logins_get_distinct_working_codes(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    // ssh, then sudo ten seconds later, then su: each texted a step nobody holds or used.
+    std::string ssh = f.begin();
+    std::string ssh_code = f.messenger.last_code();
+    f.now += 10;
+    std::string sudo = f.begin();
+    std::string sudo_code = f.messenger.last_code();
+    std::string su = f.begin();
+    std::string su_code = f.messenger.last_code();
+    assert_string_not_equal(ssh_code.c_str(), sudo_code.c_str());
+    assert_string_not_equal(sudo_code.c_str(), su_code.c_str());
+    assert_string_not_equal(ssh_code.c_str(), su_code.c_str());
+    assert_ok(f.complete(sudo, sudo_code));
+    assert_ok(f.complete(ssh, ssh_code));
+    // A texted code lives as long as its challenge, not one step.
+    f.now += 200;
+    assert_ok(f.complete(su, su_code));
+}
+
+// --- lockout ------------------------------------------------------------------------------------
+
+void wrong_codes_count_down_then_kill_the_challenge(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::string id = f.begin();
+    for (int left = f.settings.login.tries - 1; left > 0; --left) {
+        json answer = f.complete(id, "000000");
+        assert_error(answer, err::InvalidCode);
+        assert_int_equal(answer["parameters"]["attemptsLeft"].get<int>(), left);
+    }
+    assert_error(f.complete(id, "000000"), err::InvalidCode);
+    assert_error(f.complete(id, f.messenger.last_code()), err::NotFound);
+}
+
+void repeated_failures_lock_the_account(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.login.lockout_failures = 3;
+    f.enroll_alice();
+    std::string id = f.begin();
+    std::string good = f.messenger.last_code();
+    assert_error(f.complete(id, "000000"), err::InvalidCode);
+    assert_error(f.complete(f.begin(), "000000"), err::InvalidCode);  // counted across challenges
+    json locked = f.complete(id, "000000");
+    assert_error(locked, err::Locked);
+    const std::int64_t until = f.now + f.settings.login.lockout_duration;
+    assert_int_equal(locked["parameters"]["lockedUntil"].get<std::int64_t>(), until);
+    // Locked: the right code does not help, no new challenge starts, nothing is texted.
+    assert_error(f.complete(id, good), err::NotFound);
+    const std::size_t texts = f.messenger.sent.size();
+    assert_error(f.call(Fixture::root(), method::Begin, {{"user", "alice"}}), err::Locked);
+    assert_int_equal(f.messenger.sent.size(), texts);
+    // The lock survives a restart and ends by itself.
+    f.start_service();
+    json status = f.call(Fixture::root(), method::Status, {{"user", "alice"}});
+    assert_true(status["parameters"]["locked"].get<bool>());
+    f.now = until;
+    assert_ok(f.login_with_texted_code());
+}
+
+void failures_outside_the_window_start_over(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.login.lockout_failures = 2;
+    f.enroll_alice();
+    assert_error(f.complete(f.begin(), "000000"), err::InvalidCode);
+    f.now += f.settings.login.lockout_window;
+    assert_error(f.complete(f.begin(), "000000"), err::InvalidCode);
+    assert_error(f.complete(f.begin(), "000000"), err::Locked);
+}
+
+void success_clears_failures(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.login.lockout_failures = 2;
+    f.enroll_alice();
+    assert_error(f.complete(f.begin(), "000000"), err::InvalidCode);
+    assert_ok(f.login_with_texted_code());
+    assert_error(f.complete(f.begin(), "000000"), err::InvalidCode);  // one failure, not two
+}
+
+void root_unlocks(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.login.lockout_failures = 1;
+    f.enroll_alice();
+    assert_error(f.complete(f.begin(), "000000"), err::Locked);
+    assert_error(f.call(Fixture::alice(), method::Unlock, {{"user", "alice"}}),
+                 err::PermissionDenied);
+    assert_error(f.call(Fixture::root(), method::Begin, {{"user", "alice"}}), err::Locked);
+    assert_ok(f.call(Fixture::root(), method::Unlock, {{"user", "alice"}}));
+    assert_ok(f.login_with_texted_code());
+}
+
+// --- text limits and resends --------------------------------------------------------------------
+
+void texts_per_user_are_limited(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.sms.user_texts_per_hour = 3;
+    f.start_service();  // the limiters take their sizes when the service starts
+    f.enroll_alice();
+    for (int i = 0; i < 3; ++i) f.begin();
+    const std::size_t texts = f.messenger.sent.size();
+    json refused = f.call(Fixture::root(), method::Begin, {{"user", "alice"}});
+    assert_error(refused, err::RateLimited);
+    const std::int64_t retry_after = refused["parameters"]["retryAfter"].get<std::int64_t>();
+    assert_true(retry_after > 0 && retry_after <= 3600);
+    assert_int_equal(f.messenger.sent.size(), texts);
+    f.now += retry_after;
+    f.begin();
+    assert_int_equal(f.messenger.sent.size(), texts + 1);
+}
+
+void resends_send_the_same_code_a_few_times(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::string id = f.begin();
+    std::string code = f.messenger.last_code();
+    for (int i = 0; i < f.settings.login.resends; ++i) {
+        json reply = f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}});
+        assert_ok(reply);
+        assert_string_equal(reply["parameters"]["mobilePhone"].get<std::string>().c_str(),
+                            "***-***-0123");
+        assert_string_equal(f.messenger.last_code().c_str(), code.c_str());
+    }
+    const std::size_t texts = f.messenger.sent.size();
+    assert_error(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}),
+                 err::RateLimited);
+    assert_int_equal(f.messenger.sent.size(), texts);
+    assert_ok(f.complete(id, code));
+    assert_error(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}), err::NotFound);
+}
+
+void a_text_not_taken_ends_the_challenge(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    json refused = f.call(Fixture::root(), method::Begin, {{"user", "alice"}}, false);
+    assert_error(refused, err::DeliveryFailed);
+    assert_int_equal(refused["parameters"]["code"].get<int>(), 21211);
+    // The failed login left no challenge whose code could be used.
+    std::string id = f.begin();
+    assert_ok(f.complete(id, f.messenger.last_code()));
+}
+
+void challenges_expire(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::string id = f.begin();
+    f.now += f.settings.login.challenge_lifetime;
+    assert_error(f.complete(id, f.messenger.last_code()), err::NotFound);
+    assert_error(f.call(Fixture::root(), method::SendCode, {{"twoFactorId", id}}), err::NotFound);
+}
+
+// --- permissions --------------------------------------------------------------------------------
+
+void users_act_only_on_themselves(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    for (const char* name : {method::Begin, method::Status, method::Disable})
+        assert_error(f.call(Fixture::bob(), name, {{"user", "alice"}}), err::PermissionDenied);
+    assert_error(f.call(Fixture::bob(), method::Enable,
+                        {{"user", "alice"},
+                         {"secret", kSecret},
+                         {"code", f.app_code(0)},
+                         {"mobilePhone", "+15555550199"}}),
+                 err::PermissionDenied);
+    std::string id = f.begin();
+    assert_error(f.call(Fixture::bob(), method::Complete,
+                        {{"twoFactorId", id}, {"code", f.messenger.last_code()}}),
+                 err::PermissionDenied);
+    assert_error(f.call(Fixture::bob(), method::SendCode, {{"twoFactorId", id}}),
+                 err::PermissionDenied);
+    // A uid without a name is nobody's owner.
+    assert_error(f.call(Caller{4242, ""}, method::Status, {{"user", "alice"}}),
+                 err::PermissionDenied);
+    // Alice herself may.
+    assert_ok(f.call(Fixture::alice(), method::Status, {{"user", "alice"}}));
+    assert_ok(f.call(Fixture::alice(), method::Complete,
+                     {{"twoFactorId", id}, {"code", f.messenger.last_code()}}));
+}
+
+void only_enrolling_users_may_text_a_number(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.sms.enroll_texts_per_hour = 2;
+    f.start_service();
+    const json setup = {{"mobilePhone", kPhone}, {"secret", kSecret}};
+    // Enrolling herself, alice may text her number, a few times an hour.
+    assert_ok(f.call(Fixture::alice(), method::SendCode, setup));
+    assert_string_equal(f.messenger.last_code().c_str(), f.app_code(0).c_str());
+    assert_ok(f.call(Fixture::alice(), method::SendCode, setup));
+    assert_error(f.call(Fixture::alice(), method::SendCode, setup), err::RateLimited);
+    // Once enabled she may not: the daemon is nobody's free SMS gateway. Nor a nameless uid.
+    f.now += 3600;
+    f.enroll_alice();
+    assert_error(f.call(Fixture::alice(), method::SendCode, setup), err::PermissionDenied);
+    assert_error(f.call(Caller{4242, ""}, method::SendCode, setup), err::PermissionDenied);
+    assert_ok(f.call(Fixture::root(), method::SendCode, setup));
+}
+
+void enable_wants_a_code_of_the_secret(void** state) {
+    Fixture& f = fixture(state);
+    json refused = f.call(
+        Fixture::alice(), method::Enable,
+        {{"user", "alice"}, {"secret", kSecret}, {"code", f.app_code(5)}, {"mobilePhone", kPhone}});
+    assert_error(refused, err::InvalidCode);
+    assert_error(f.call(Fixture::root(), method::Begin, {{"user", "alice"}}), err::NotEnrolled);
+    // The code texted at setup enables, within the challenge lifetime.
+    assert_ok(
+        f.call(Fixture::alice(), method::SendCode, {{"mobilePhone", kPhone}, {"secret", kSecret}}));
+    std::string texted = f.messenger.last_code();
+    f.now += 200;
+    assert_ok(f.call(
+        Fixture::alice(), method::Enable,
+        {{"user", "alice"}, {"secret", kSecret}, {"code", texted}, {"mobilePhone", kPhone}}));
+}
+
+void disable_ends_open_challenges(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::string id = f.begin();
+    assert_ok(f.call(Fixture::alice(), method::Disable, {{"user", "alice"}}));
+    assert_error(f.complete(id, f.messenger.last_code()), err::NotFound);
+    assert_error(f.call(Fixture::alice(), method::Disable, {{"user", "alice"}}), err::NotEnrolled);
+}
+
+}  // namespace
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(texted_code_completes_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_step_that_enabled_is_used, setup, teardown),
+        cmocka_unit_test_setup_teardown(app_codes_are_single_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(close_logins_get_distinct_working_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(wrong_codes_count_down_then_kill_the_challenge, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(repeated_failures_lock_the_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(failures_outside_the_window_start_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(success_clears_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(root_unlocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(texts_per_user_are_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(resends_send_the_same_code_a_few_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_text_not_taken_ends_the_challenge, setup, teardown),
+        cmocka_unit_test_setup_teardown(challenges_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(users_act_only_on_themselves, setup, teardown),
+        cmocka_unit_test_setup_teardown(only_enrolling_users_may_text_a_number, setup, teardown),
+        cmocka_unit_test_setup_teardown(enable_wants_a_code_of_the_secret, setup, teardown),
+        cmocka_unit_test_setup_teardown(disable_ends_open_challenges, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
