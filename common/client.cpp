@@ -13,16 +13,13 @@
 #include <cstring>
 #include <vector>
 
+#include "common/errno_text.h"
 #include "paths.h"
 
 namespace twofactor {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string errno_text(int err) {
-    return std::strerror(err);
-}
 
 // Moves the descriptor above 0-2 so a host program that closed its standard streams never has
 // our socket written to as if it were stderr.

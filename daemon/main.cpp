@@ -12,9 +12,11 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 
+#include "common/errno_text.h"
 #include "common/ini.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -125,8 +127,9 @@ std::int64_t unix_now() {
 int on_signal(sd_event_source* source, const signalfd_siginfo* info, void*) {
     log::notice(info->ssi_signo == SIGTERM ? "stopping on SIGTERM" : "stopping on SIGINT");
     sd_notify(0, "STOPPING=1");
-    sd_event_exit(sd_event_source_get_event(source), 0);
-    return 0;
+    int r = sd_event_exit(sd_event_source_get_event(source), 0);
+    if (r < 0) log::error("cannot stop the event loop", {{"error", errno_text(-r)}});
+    return r;
 }
 
 int on_housekeeping(sd_event_source* source, uint64_t, void* userdata) {
@@ -136,9 +139,12 @@ int on_housekeeping(sd_event_source* source, uint64_t, void* userdata) {
     } catch (const std::exception& e) {
         log::error("housekeeping failed", {{"error", e.what()}});
     }
-    sd_event_source_set_time_relative(source, kHousekeepingUsec);
-    sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
-    return 0;
+    int r = sd_event_source_set_time_relative(source, kHousekeepingUsec);
+    if (r >= 0) r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+    if (r < 0)
+        log::error("cannot schedule the next housekeeping; expired challenges now stay in memory",
+                   {{"usec", std::to_string(kHousekeepingUsec)}, {"error", errno_text(-r)}});
+    return r;
 }
 
 int run(const Options& options) {
@@ -164,16 +170,22 @@ int run(const Options& options) {
 
     sd_event* loop = nullptr;
     int r = sd_event_default(&loop);
-    if (r < 0) throw std::runtime_error("cannot create the event loop");
+    if (r < 0) throw std::runtime_error("cannot create the event loop: " + errno_text(-r));
+    // Unreferenced last, on every way out, after everything that holds a source on it.
+    std::unique_ptr<sd_event, sd_event* (*)(sd_event*)> loop_reference(loop, sd_event_unref);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
+        throw std::runtime_error("cannot block SIGTERM and SIGINT: " + errno_text(errno));
     signal(SIGPIPE, SIG_IGN);
-    sd_event_add_signal(loop, nullptr, SIGTERM, on_signal, nullptr);
-    sd_event_add_signal(loop, nullptr, SIGINT, on_signal, nullptr);
-    sd_event_set_watchdog(loop, 1);
+    r = sd_event_add_signal(loop, nullptr, SIGTERM, on_signal, nullptr);
+    if (r < 0) throw std::runtime_error("cannot watch SIGTERM: " + errno_text(-r));
+    r = sd_event_add_signal(loop, nullptr, SIGINT, on_signal, nullptr);
+    if (r < 0) throw std::runtime_error("cannot watch SIGINT: " + errno_text(-r));
+    r = sd_event_set_watchdog(loop, 1);
+    if (r < 0) throw std::runtime_error("cannot start the systemd watchdog: " + errno_text(-r));
 
     int status = 0;
     {
@@ -182,17 +194,21 @@ int run(const Options& options) {
         ListenSocket listener = open_listen_socket(settings.daemon.socket);
         Server server(loop, listener.fd, service, settings.daemon);
         sd_event_source* housekeeping = nullptr;
-        sd_event_add_time_relative(loop, &housekeeping, CLOCK_MONOTONIC, kHousekeepingUsec, 0,
-                                   on_housekeeping, &service);
+        r = sd_event_add_time_relative(loop, &housekeeping, CLOCK_MONOTONIC, kHousekeepingUsec, 0,
+                                       on_housekeeping, &service);
+        if (r < 0)
+            throw std::runtime_error("cannot schedule housekeeping every " +
+                                     std::to_string(kHousekeepingUsec / 1000000) +
+                                     " s: " + errno_text(-r));
 
         log::notice("ready", {{"socket", listener.bound_here ? listener.path : "socket-activated"},
                               {"database", settings.daemon.database}});
         sd_notify(0, "READY=1\nSTATUS=Serving two-factor requests");
         status = sd_event_loop(loop);
+        if (status < 0) log::error("the event loop failed", {{"error", errno_text(-status)}});
         sd_event_source_disable_unref(housekeeping);
         if (listener.bound_here) unlink(listener.path.c_str());
     }
-    sd_event_unref(loop);
     log::notice("stopped");
     return status < 0 ? 1 : 0;
 }

@@ -16,16 +16,13 @@
 #include <variant>
 #include <vector>
 
+#include "common/errno_text.h"
 #include "daemon/log.h"
 
 namespace twofactor {
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
-
-std::string errno_text(int err) {
-    return std::strerror(err);
-}
 
 // The call in a message, or the InvalidParameter error to answer when it is not exactly
 // {"method": string, "parameters": object}. Varlink's "oneway", "more" and "upgrade" are not
@@ -71,8 +68,13 @@ ListenSocket open_listen_socket(const std::string& path) {
         if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0)
             throw std::runtime_error(
                 "the socket systemd passed is not a listening Unix stream socket");
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+            throw std::runtime_error("cannot make the socket systemd passed (fd " +
+                                     std::to_string(fd) + ") non-blocking: " + errno_text(errno));
+        if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+            throw std::runtime_error("cannot set close-on-exec on the socket systemd passed (fd " +
+                                     std::to_string(fd) + "): " + errno_text(errno));
         return {fd, false, {}};
     }
 
@@ -152,19 +154,33 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
         return 0;
     }
 
-    void arm_idle_timer() {
+    // Both return false, after logging, when sd-event refused: the caller closes the connection
+    // (one without its idle timer or the right events would never be closed or never be read).
+    bool arm_idle_timer() {
         uint64_t usec = static_cast<uint64_t>(server->settings_.idle_timeout) * 1000000ULL;
-        sd_event_source_set_time_relative(idle, usec);
-        sd_event_source_set_enabled(idle, SD_EVENT_ONESHOT);
+        int r = sd_event_source_set_time_relative(idle, usec);
+        if (r >= 0) r = sd_event_source_set_enabled(idle, SD_EVENT_ONESHOT);
+        if (r < 0)
+            log::error("cannot arm the idle timer of a connection",
+                       {{"uid", std::to_string(caller.uid)},
+                        {"usec", std::to_string(usec)},
+                        {"error", errno_text(-r)}});
+        return r >= 0;
     }
 
-    void update_events() {
+    bool update_events() {
         uint32_t events = 0;
         // Replies not yet taken by the peer stop the reading: a client that sends calls and
         // never reads the answers must not make the daemon buffer them without bound.
         if (!busy && !closing && out.empty()) events |= EPOLLIN;
         if (!out.empty()) events |= EPOLLOUT;
-        sd_event_source_set_io_events(io, events);
+        int r = sd_event_source_set_io_events(io, events);
+        if (r < 0)
+            log::error("cannot change the events watched on a connection",
+                       {{"uid", std::to_string(caller.uid)},
+                        {"events", std::to_string(events)},
+                        {"error", errno_text(-r)}});
+        return r >= 0;
     }
 
     // Returns false when the connection was closed (the object is gone).
@@ -184,7 +200,10 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
             server->close_connection(this);
             return false;
         }
-        update_events();
+        if (!update_events()) {
+            server->close_connection(this);
+            return false;
+        }
         return true;
     }
 
@@ -211,8 +230,10 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
         }
         if (revents & (EPOLLHUP | EPOLLERR)) {
             if (busy) {
-                sd_event_source_set_enabled(io, SD_EVENT_OFF);
-                return;  // the pending answer finds the peer gone and closes then
+                int r = sd_event_source_set_enabled(io, SD_EVENT_OFF);
+                if (r >= 0) return;  // the pending answer finds the peer gone and closes then
+                log::error("cannot stop watching a connection whose peer hung up",
+                           {{"uid", std::to_string(caller.uid)}, {"error", errno_text(-r)}});
             }
             server->close_connection(this);
         }
@@ -273,7 +294,10 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
         // byte a second is cut off at the timeout like one that sends nothing.
         if (!busy && answered) {
             answered = false;
-            arm_idle_timer();
+            if (!arm_idle_timer()) {
+                server->close_connection(this);
+                return;
+            }
         }
         flush();
     }

@@ -82,8 +82,11 @@ int CurlEventBridge::watch_socket(curl_socket_t fd, int what) {
     if (sd_event_add_io(loop_, &source, fd, events, &CurlEventBridge::on_socket_ready, this) < 0) {
         return -1;  // curl fails this transfer, which then reports a network error
     }
-    sd_event_source_set_description(source, "twilio-curl-socket");
-    sd_event_source_set_priority(source, kCurlPriority);
+    (void)sd_event_source_set_description(source, "twilio-curl-socket");  // names it for debugging
+    if (sd_event_source_set_priority(source, kCurlPriority) < 0) {
+        sd_event_source_disable_unref(source);
+        return -1;
+    }
     sockets_.emplace(fd, source);
     return 0;
 }
@@ -94,7 +97,7 @@ int CurlEventBridge::on_timer_change(CURLM*, long timeout_ms, void* self) {
 
 int CurlEventBridge::arm_timer(long timeout_ms) {
     if (timeout_ms < 0) {
-        if (timer_ != nullptr) sd_event_source_set_enabled(timer_, SD_EVENT_OFF);
+        if (timer_ != nullptr && sd_event_source_set_enabled(timer_, SD_EVENT_OFF) < 0) return -1;
         return 0;
     }
     // curl must not be re-entered from here, so even a 0 ms timeout goes through the loop.
@@ -105,8 +108,8 @@ int CurlEventBridge::arm_timer(long timeout_ms) {
             timer_ = nullptr;
             return -1;
         }
-        sd_event_source_set_description(timer_, "twilio-curl-timer");
-        sd_event_source_set_priority(timer_, kCurlPriority);
+        (void)sd_event_source_set_description(timer_, "twilio-curl-timer");
+        if (sd_event_source_set_priority(timer_, kCurlPriority) < 0) return -1;
     } else if (sd_event_source_set_time_relative(timer_, usec) < 0) {
         return -1;
     }
