@@ -1,5 +1,5 @@
-// Login challenges (the model's twoFactorId): in memory, bounded, each with its own lifetime,
-// attempt count and the step whose code was texted for it.
+// Login challenges (FusionAuth's twoFactorId, see doc/protocol.md): in memory, bounded, each with
+// its own lifetime, attempt count and the step whose code was texted for it.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
-// The login half of the service: Begin (the model's 242 with a twoFactorId), resending its code,
-// and Complete.
+// The login half of the service: Begin (FusionAuth's 242 with a twoFactorId), resending its code,
+// and Complete. doc/protocol.md maps FusionAuth's API onto these methods.
 #include "common/phone.h"
 #include "common/totp.h"
 #include "daemon/log.h"

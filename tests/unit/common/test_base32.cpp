@@ -1,4 +1,4 @@
-// Base32 against RFC 4648 §10 and the model's example secret; decoding refuses anything an
+// Base32 against RFC 4648 §10 and FusionAuth's example secret; decoding refuses anything an
 // encoder would never write.
 #include <string>
 

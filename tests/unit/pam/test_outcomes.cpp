@@ -1,5 +1,5 @@
 // The table of outcomes as built and as documented in pam_twofactor(8): every outcome has a row
-// with the same name, sentence and PAM code, and the codes the contract fixes are the ones used.
+// with the same name, sentence and PAM code, and the codes the man page promises are the ones used.
 #include <security/_pam_types.h>
 
 #include <cstdlib>
