@@ -13,6 +13,7 @@
 #include "common/protocol.h"
 #include "common/secure.h"
 #include "pam/conversation.h"
+#include "pam/groups.h"
 #include "pam/log.h"
 #include "pam/outcomes.h"
 
@@ -23,6 +24,10 @@ using protocol::json;
 
 // `resend` answers beyond this count as wrong tries, so the prompt loop always ends.
 constexpr int kMaxResendRequests = 5;
+// Every refusal asks libpam to hold the answer back this long, as pam_unix does: a guesser
+// learns nothing sooner from a wrong code than from a wrong password. libpam applies it once,
+// at the end of pam_authenticate, randomised by up to half either way.
+constexpr unsigned kFailDelayMicroseconds = 2'000'000;
 constexpr const char* kNoMoreTexts =
     "No more codes can be texted for this login; use the last one.";
 
@@ -141,6 +146,8 @@ public:
         service_ = pam_item(pamh_, PAM_SERVICE);
         tty_ = pam_item(pamh_, PAM_TTY);
         if (user_.empty()) return finish({Outcome::NoUser, {}, "empty user name"});
+        if (options_.groups && !inside_groups())
+            return finish({Outcome::OutsideGroups, {}, "no group of the user is inside groups="});
 
         Ending ending{Outcome::ProtocolError};
         try {
@@ -162,6 +169,16 @@ private:
     CallResult call(std::string_view method, const json& parameters) {
         Client client(options_.socket, options_.timeout);
         return client.call(method, parameters);
+    }
+
+    bool inside_groups() {
+        const auto names = group_names_of(user_);
+        if (!names) {
+            log(pamh_, LOG_WARNING,
+                context() + "cannot read the user's groups; asking for the code as for a member");
+            return true;
+        }
+        return groups_match(*options_.groups, *names);
     }
 
     Ending challenge() {
@@ -294,6 +311,8 @@ private:
         if (ending.outcome == Outcome::UnreachableLetIn)
             line += "; letting the user in because failmode=safe";
         log(pamh_, entry.log_priority, line);
+        if (entry.pam_code != PAM_SUCCESS && entry.pam_code != PAM_IGNORE)
+            pam_fail_delay(pamh_, kFailDelayMicroseconds);
         return entry.pam_code;
     }
 

@@ -6,6 +6,7 @@ add_library(pam_twofactor_core STATIC
     log.cpp
     conversation.cpp
     flow.cpp
+    groups.cpp
 )
 target_include_directories(pam_twofactor_core PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/generated)
 target_link_libraries(pam_twofactor_core PUBLIC twofactor_protocol twofactor_flags

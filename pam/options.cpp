@@ -66,6 +66,14 @@ void apply(std::string_view argument, Options& options, std::vector<std::string>
     } else if (has_value && name == "timeout") {
         options.timeout = std::chrono::seconds(clamped_number(
             name, value, kMinTimeoutSeconds, kMaxTimeoutSeconds, kDefaultTimeoutSeconds, problems));
+    } else if (has_value && name == "groups") {
+        options.groups = parse_group_patterns(value);
+        if (!options.groups)
+            problems.push_back("ignoring groups=" + std::string(value) + ": no group pattern");
+        else if (options.groups->include.empty())
+            problems.push_back("groups=" + std::string(value) +
+                               " has only negated patterns: no user is inside them, so the "
+                               "module ignores every user");
     } else {
         problems.push_back("ignoring unknown option '" + std::string(argument) + "'");
     }

@@ -1,12 +1,15 @@
 // The module's arguments from the PAM service file: `socket=PATH nullok failmode=secure|safe
-// tries=N timeout=SECONDS echo debug`. Parsing never fails: a bad or unknown argument is reported
-// (the caller logs it) and the default stays, because a typo in /etc/pam.d must not lock
-// everyone out of the machine, nor let everyone in.
+// tries=N timeout=SECONDS echo debug groups=PATTERN,...`. Parsing never fails: a bad or unknown
+// argument is reported (the caller logs it) and the default stays, because a typo in /etc/pam.d
+// must not lock everyone out of the machine, nor let everyone in.
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "pam/groups.h"
 
 namespace twofactor::pam {
 
@@ -31,6 +34,7 @@ struct Options {
     std::chrono::seconds timeout{kDefaultTimeoutSeconds};
     bool echo = false;
     bool debug = false;
+    std::optional<GroupPatterns> groups;  // `groups=`: only users inside get a second factor
 };
 
 struct ParsedOptions {

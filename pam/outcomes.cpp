@@ -12,6 +12,7 @@ namespace {
 constexpr std::array kOutcomes{
     OutcomeEntry{Outcome::Success, "success", PAM_SUCCESS, LOG_INFO},
     OutcomeEntry{Outcome::NotEnrolledIgnored, "not enrolled, nullok", PAM_IGNORE, LOG_INFO},
+    OutcomeEntry{Outcome::OutsideGroups, "outside groups", PAM_IGNORE, LOG_DEBUG},
     OutcomeEntry{Outcome::NotEnrolled, "not enrolled", PAM_USER_UNKNOWN, LOG_NOTICE},
     OutcomeEntry{Outcome::NoUser, "no user name", PAM_USER_UNKNOWN, LOG_ERR},
     OutcomeEntry{Outcome::TooManyTries, "too many tries", PAM_MAXTRIES, LOG_WARNING},
@@ -68,6 +69,7 @@ std::string sentence(Outcome outcome, const OutcomeDetails& details) {
     switch (outcome) {
         case Outcome::Success:
         case Outcome::NotEnrolledIgnored:
+        case Outcome::OutsideGroups:
         case Outcome::ConversationFailed:
             return {};
         case Outcome::NotEnrolled:

@@ -12,6 +12,7 @@ namespace twofactor::pam {
 enum class Outcome {
     Success,             // the daemon accepted the code
     NotEnrolledIgnored,  // not enrolled, and `nullok` was given
+    OutsideGroups,       // none of the user's groups is inside `groups=`
     NotEnrolled,         // not enrolled, no `nullok`
     NoUser,              // PAM gave an empty user name
     TooManyTries,        // `tries` wrong codes, or the daemon has no attempts left

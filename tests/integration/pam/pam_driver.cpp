@@ -4,6 +4,8 @@
 // ..."), and answers each prompt with the next line read from stdin, so the test can decide an
 // answer after it saw the prompt (e.g. fetch the code that was just texted). End of input
 // fails the conversation. pam_syslog() lines of the module go to stderr as "log: PRIORITY TEXT".
+// libpam's failure delay is not slept but printed, "delay: USECONDS" (after libpam's random
+// spread; nothing when none was asked for), so the tests see it without waiting for it.
 // Last line: "result=PAM_NAME"; the exit status is the PAM code.
 //
 //   pam_driver --confdir DIR --service NAME --user USER [--rhost HOST] [--tty TTY] [--silent]
@@ -71,6 +73,12 @@ int converse(int count, const pam_message** messages, pam_response** responses, 
     return PAM_SUCCESS;
 }
 
+void record_delay(int, unsigned microseconds, void*) {
+    if (microseconds == 0) return;  // nothing was asked for
+    std::printf("delay: %u\n", microseconds);
+    std::fflush(stdout);
+}
+
 int usage() {
     std::fprintf(stderr,
                  "usage: pam_driver --confdir DIR --service NAME --user USER [--rhost HOST] "
@@ -129,7 +137,9 @@ int main(int argc, char** argv) {
         std::printf("result=%s\n", twofactor::pam::pam_code_name(status));
         return status;
     }
-    if (rhost != nullptr) status = pam_set_item(pamh, PAM_RHOST, rhost);
+    void (*delay_function)(int, unsigned, void*) = record_delay;
+    status = pam_set_item(pamh, PAM_FAIL_DELAY, reinterpret_cast<const void*>(delay_function));
+    if (status == PAM_SUCCESS && rhost != nullptr) status = pam_set_item(pamh, PAM_RHOST, rhost);
     if (status == PAM_SUCCESS && tty != nullptr) status = pam_set_item(pamh, PAM_TTY, tty);
     if (status == PAM_SUCCESS) status = pam_authenticate(pamh, flags);
     std::printf("result=%s\n", twofactor::pam::pam_code_name(status));
