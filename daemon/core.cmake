@@ -1,6 +1,7 @@
 # The daemon proper, as a library so that tests can drive the service without a process.
 add_library(twofactord_core STATIC
     challenges.cpp
+    factor_change.cpp
     limits.cpp
     log.cpp
     login.cpp

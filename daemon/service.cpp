@@ -187,7 +187,8 @@ void Service::send_setup_code(const Caller& caller, const json& p, Respond& resp
 }
 
 void Service::enable(const Caller& caller, const json& p, Respond& respond) {
-    params::only(p, {"user", "secret", "code", "delivery", "mobilePhone"});
+    params::only(
+        p, {"user", "secret", "code", "delivery", "mobilePhone", "currentCode", "twoFactorId"});
     std::string user = params::user_name(p);
     authorize(caller, user);
     SecureString secret(params::required_string(p, "secret", 256));
@@ -223,6 +224,7 @@ void Service::enable(const Caller& caller, const json& p, Respond& respond) {
     if (!step)
         throw Refusal{err::InvalidCode,
                       {{"message", "invalid code: it does not match the secret"}}};
+    require_current_factor(caller, user, p, "currentCode");
 
     Enrollment e;
     e.user = user;
@@ -242,9 +244,10 @@ void Service::enable(const Caller& caller, const json& p, Respond& respond) {
 }
 
 void Service::disable(const Caller& caller, const json& p, Respond& respond) {
-    params::only(p, {"user"});
+    params::only(p, {"user", "code", "twoFactorId"});
     std::string user = params::user_name(p);
     authorize(caller, user);
+    require_current_factor(caller, user, p, "code");
     if (!store_.remove_enrollment(user))
         throw Refusal{err::NotEnrolled,
                       {{"user", user}, {"message", "two-factor is not enabled for " + user}}};

@@ -73,6 +73,10 @@ private:
     std::optional<std::uint64_t> accepted_step(const Enrollment& e, const Challenge* challenge,
                                                std::string_view code, std::int64_t now) const;
     void record_failure(const std::string& user, std::int64_t now);
+    // factor_change.cpp: a non-root caller proves the current factor with `code_field` (and
+    // `twoFactorId` for a texted code). Consumes the code; a wrong one counts as a failure.
+    void require_current_factor(const Caller& caller, const std::string& user,
+                                const protocol::json& p, const char* code_field);
     void send_text(const std::string& phone, const std::string& code, const std::string& user,
                    std::function<void(const SmsResult&)> done);
 

@@ -25,8 +25,8 @@ const std::vector<CommandSpec>& command_specs() {
     static const std::vector<CommandSpec> specs = {
         {"secret", 0, 0, {}},
         {"send", 0, 0, {"phone", "secret", "two-factor-id"}},
-        {"enable", 1, 1, {"secret", "code", "phone", "delivery"}},
-        {"disable", 1, 1, {}},
+        {"enable", 1, 1, {"secret", "code", "phone", "delivery", "current-code", "two-factor-id"}},
+        {"disable", 1, 1, {"code", "two-factor-id"}},
         {"status", 0, 1, {}},
         {"unlock", 1, 1, {}},
         {"login", 1, 1, {"ip-address"}},
@@ -51,7 +51,7 @@ bool is_command_option(std::string_view name) {
 
 // Values worth hiding from other users' `ps`.
 bool is_sensitive(std::string_view name) {
-    return name == "secret" || name == "code";
+    return name == "secret" || name == "code" || name == "current-code";
 }
 
 std::string option_name(std::string_view name) {
@@ -100,6 +100,11 @@ void check_combinations(const Invocation& inv) {
         check_delivery(inv);
         if (inv.value("delivery") != "None" && !inv.has("phone"))
             throw UsageError("enable needs --phone when codes are texted (--delivery TextMessage)");
+        if (inv.has("two-factor-id") && !inv.has("current-code"))
+            throw UsageError("enable takes --two-factor-id only with --current-code");
+    } else if (command == "disable") {
+        if (inv.has("two-factor-id") && !inv.has("code"))
+            throw UsageError("disable takes --two-factor-id only with --code");
     } else if (command == "enroll") {
         check_delivery(inv);
     } else if (command == "complete") {
@@ -224,8 +229,12 @@ Commands:
   send --phone P --secret S            text the code of secret S to P (setup)
   send --two-factor-id ID              text the code of a login challenge again
   enable USER --secret S --code C [--phone P] [--delivery TextMessage|None]
-                                       turn two-factor on for USER (code checked first)
-  disable USER                         turn two-factor off for USER
+         [--current-code C [--two-factor-id ID]]
+                                       turn two-factor on for USER (code checked first);
+                                       over an existing one, a user proves it with its code
+  disable USER [--code C [--two-factor-id ID]]
+                                       turn two-factor off for USER (a user gives a code of
+                                       it, or is asked for one; root needs none)
   status [USER]                        show USER's two-factor state (default: you)
   unlock USER                          clear USER's lockout and failure count (root)
   login USER [--ip-address IP]         start a login challenge, print its twoFactorId
@@ -241,7 +250,7 @@ Options:
   --timeout SECONDS  how long to wait for the daemon (default 30)
   --help, --version
 
-'--secret -' and '--code -' read the value from standard input.
+'--secret -', '--code -' and '--current-code -' read the value from standard input.
 Exit status: 0 success, 1 refused, 2 usage error, 69 daemon unreachable.
 )";
 }

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "daemon/ctl/current_factor.h"
 #include "daemon/ctl/input.h"
 #include "daemon/ctl/output.h"
 
@@ -70,6 +71,10 @@ int run_enable(Session& session, const Invocation& inv) {
     json request = {
         {"user", user}, {"secret", secret.view()}, {"code", code.view()}, {"delivery", delivery}};
     if (delivery == "TextMessage") request["mobilePhone"] = inv.value("phone");
+    if (int status =
+            add_current_factor_code(session, inv, user, "current-code", "currentCode", request);
+        status != kExitSuccess)
+        return status;
     auto result = session.call(method::Enable, request);
     return finish(result, inv, [&](const json& p) {
         std::string who = text_field(p, "user", user);
@@ -85,6 +90,9 @@ int run_enable(Session& session, const Invocation& inv) {
 int run_disable(Session& session, const Invocation& inv) {
     const std::string& user = inv.operands.at(0);
     json request = {{"user", user}};
+    if (int status = add_current_factor_code(session, inv, user, "code", "code", request);
+        status != kExitSuccess)
+        return status;
     auto result = session.call(method::Disable, request);
     return finish(result, inv, [&](const json& p) {
         print_line("Two-factor authentication is disabled for " + text_field(p, "user", user) +

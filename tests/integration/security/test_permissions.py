@@ -74,10 +74,18 @@ class WhoMayDoWhatTest(SecurityTestCase):
             two_factor_id, _ = self.begin_as_root(user)
             return {"twoFactorId": two_factor_id}, lambda: None
         if method == "Enable":
+            # Over an existing enrollment the user proves it with a code of it (ignored for
+            # root); security_factor_change tests that proof.
             secret = self.new_secret()
+            two_factor_id, current = self.begin_as_root(user)
             return ({"user": user, "secret": secret, "code": totp(secret),
-                     "delivery": "TextMessage", "mobilePhone": "+15555550102"},
+                     "delivery": "TextMessage", "mobilePhone": "+15555550102",
+                     "currentCode": current, "twoFactorId": two_factor_id},
                     lambda: self.assertEqual(self.status(user)["mobilePhone"], "***-***-5555"))
+        if method == "Disable":
+            two_factor_id, current = self.begin_as_root(user)
+            return ({"user": user, "code": current, "twoFactorId": two_factor_id},
+                    lambda: self.assertIs(self.status(user)["enabled"], True))
         if method == "Complete":
             two_factor_id, code = self.begin_as_root(user)
 

@@ -1,0 +1,59 @@
+// Changing the second factor: a non-root caller who disables it, or enables another over it,
+// proves the factor they have now with one of its codes. One session as the user (a phished
+// password and one relayed code) must not become permanent access.
+#include "common/totp.h"
+#include "daemon/log.h"
+#include "daemon/params.h"
+#include "daemon/service.h"
+
+namespace twofactor {
+
+namespace err = protocol::error;
+using protocol::json;
+
+void Service::require_current_factor(const Caller& caller, const std::string& user, const json& p,
+                                     const char* code_field) {
+    if (caller.is_root()) return;
+    auto e = store_.get_enrollment(user);
+    if (!e) return;  // a first enrollment has no factor to prove
+    std::int64_t now = clock_();
+    check_lock(user, now);
+    auto given = params::optional_string(p, code_field, 64);
+    if (!given || given->empty())
+        throw Refusal{err::PermissionDenied,
+                      {{"field", code_field},
+                       {"message", std::string("changing your second factor needs a code of the "
+                                               "one you have now (") +
+                                       code_field + ")"}}};
+    SecureString code(std::move(*given));
+    // A texted code belongs to a challenge (Begin, `twofactorctl login`); an app's code needs none.
+    Challenge* challenge = nullptr;
+    if (auto id = params::optional_string(p, "twoFactorId", 64)) {
+        challenge = challenges_.find(*id, now);
+        if (!challenge || challenge->user != user)
+            throw Refusal{err::NotFound,
+                          {{"twoFactorId", id->substr(0, 64)},
+                           {"message", "the two-factor challenge is unknown, used up or expired"}}};
+    }
+    // Recovery codes (issue 11) are to be accepted here too, as wherever a code is.
+    auto step = accepted_step(*e, challenge, code.view(), now);
+    if (step && store_.use_step(user, *step)) {
+        if (challenge) challenges_.erase(challenge->id);
+        store_.put_failures(user, FailureState{});
+        return;
+    }
+    record_failure(user, now);
+    log::warning("wrong code for a change of the second factor",
+                 {{"user", user}, {"by_uid", std::to_string(caller.uid)}});
+    FailureState state = store_.get_failures(user);
+    if (state.locked_until > now) {
+        challenges_.erase_user(user);
+        throw Refusal{err::Locked,
+                      {{"user", user},
+                       {"lockedUntil", state.locked_until},
+                       {"message", "the account is locked after too many wrong codes"}}};
+    }
+    throw Refusal{err::InvalidCode, {{"message", "invalid code of your current second factor"}}};
+}
+
+}  // namespace twofactor
