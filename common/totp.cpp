@@ -94,12 +94,4 @@ bool codes_equal(std::string_view a, std::string_view b) {
     return difference == 0 && a.size() == b.size();
 }
 
-bool is_code_shaped(std::string_view text, int digits) {
-    if (digits <= 0 || text.size() != static_cast<std::size_t>(digits)) return false;
-    for (char c : text) {
-        if (c < '0' || c > '9') return false;
-    }
-    return true;
-}
-
 }  // namespace twofactor

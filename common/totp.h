@@ -6,11 +6,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/wording.h"  // kCodeDigits, is_code_shaped
+
 namespace twofactor {
 
 enum class HashAlgorithm { Sha1, Sha256, Sha512 };
 
-inline constexpr int kCodeDigits = 6;
 inline constexpr int kStepSeconds = 30;
 
 // The truncated HOTP value reduced modulo 10^digits.
@@ -28,8 +29,5 @@ std::string totp_code(std::string_view key, std::uint64_t step);
 
 // Constant-time equality for codes of the same or different lengths.
 bool codes_equal(std::string_view a, std::string_view b);
-
-// True when the text is exactly `digits` ASCII digits.
-bool is_code_shaped(std::string_view text, int digits = kCodeDigits);
 
 }  // namespace twofactor

@@ -12,6 +12,7 @@
 #include "common/client.h"
 #include "common/protocol.h"
 #include "common/secure.h"
+#include "common/wording.h"
 #include "pam/conversation.h"
 #include "pam/groups.h"
 #include "pam/log.h"
@@ -57,20 +58,11 @@ std::string for_daemon(const std::string& value) {
     return value.substr(0, kMaxContextField);
 }
 
-bool is_six_digits(std::string_view text) {
-    return text.size() == 6 &&
-           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 std::string_view trimmed(std::string_view text) {
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos) return {};
     const auto last = text.find_last_not_of(" \t\r\n");
     return text.substr(first, last - first + 1);
-}
-
-std::string tries_left(std::int64_t left) {
-    return std::to_string(left) + (left == 1 ? " try left." : " tries left.");
 }
 
 // The client refuses a socket served by another uid; that is an impostor, not an outage, and
@@ -237,7 +229,7 @@ private:
                 conversation_.error(kNoMoreTexts);
                 continue;
             }
-            if (!is_six_digits(typed.view())) {
+            if (!is_code_shaped(typed.view())) {
                 ++wrong;
                 conversation_.error("A code is 6 digits.");
                 continue;
@@ -258,7 +250,7 @@ private:
                 left = std::min(left, *daemon_left);
             if (left <= 0)
                 return {Outcome::TooManyTries, {}, "wrong codes: " + std::to_string(wrong)};
-            conversation_.error("That code is wrong; " + tries_left(left));
+            conversation_.error("That code is wrong; " + tries_left(left) + ".");
         }
         return {Outcome::TooManyTries, {}, "wrong codes: " + std::to_string(wrong)};
     }

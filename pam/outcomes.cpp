@@ -4,7 +4,8 @@
 #include <syslog.h>
 
 #include <array>
-#include <ctime>
+
+#include "common/wording.h"
 
 namespace twofactor::pam {
 namespace {
@@ -38,16 +39,6 @@ constexpr bool table_in_enum_order() {
 }
 static_assert(table_in_enum_order(), "kOutcomes must list every Outcome in declaration order");
 static_assert(kOutcomes.size() == static_cast<std::size_t>(Outcome::ConversationFailed) + 1);
-
-std::string local_time(std::int64_t unix_seconds) {
-    const std::time_t when = static_cast<std::time_t>(unix_seconds);
-    std::tm parts{};
-    char text[64];
-    if (localtime_r(&when, &parts) == nullptr ||
-        std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M %Z", &parts) == 0)
-        return {};
-    return text;
-}
 
 std::string wait_time(std::int64_t seconds) {
     if (seconds <= 1) return "a moment";

@@ -4,7 +4,6 @@
 
 #include <cctype>
 #include <cstdio>
-#include <ctime>
 
 namespace twofactor::ctl {
 
@@ -102,20 +101,6 @@ bool bool_field(const json& parameters, std::string_view key) {
     if (!parameters.is_object()) return false;
     auto it = parameters.find(key);
     return it != parameters.end() && it->is_boolean() && it->get<bool>();
-}
-
-std::string local_time(std::int64_t unix_seconds) {
-    std::time_t t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    if (localtime_r(&t, &tm) == nullptr) return std::to_string(unix_seconds);
-    char buffer[64];
-    std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S %Z", &tm);
-    return n == 0 ? std::to_string(unix_seconds) : std::string(buffer, n);
-}
-
-std::string tries_left(std::int64_t count) {
-    if (count <= 0) return "no tries left";
-    return std::to_string(count) + (count == 1 ? " try left" : " tries left");
 }
 
 std::string error_sentence(const CallResult& result) {

@@ -8,6 +8,7 @@
 
 #include "common/client.h"
 #include "common/protocol.h"
+#include "common/wording.h"  // tries_left, local_time: worded as the PAM module words them
 
 namespace twofactor::ctl {
 
@@ -25,12 +26,6 @@ std::string text_field(const json& parameters, std::string_view key,
                        std::string_view fallback = "");
 std::optional<std::int64_t> integer_field(const json& parameters, std::string_view key);
 bool bool_field(const json& parameters, std::string_view key);
-
-// "2024-05-01 14:03:00 CEST": a Unix time in the local time zone.
-std::string local_time(std::int64_t unix_seconds);
-
-// "2 tries left", "1 try left", "no tries left".
-std::string tries_left(std::int64_t count);
 
 // One sentence for a person about a daemon error, with what the error's parameters tell.
 std::string error_sentence(const CallResult& result);
