@@ -90,16 +90,8 @@ std::variant<Typed, PhoneError> read_typed(std::string_view input) {
 }
 
 std::variant<std::string, PhoneError> check_country_code(std::string_view code) {
-    if (!code.empty() && code.front() == '+') code.remove_prefix(1);
-    if (code.empty() || code.size() > 3 || code.front() == '0') {
-        return error("The default country code is not 1 to 3 digits without a leading 0.");
-    }
-    for (char c : code) {
-        if (!is_digit(c)) {
-            return error("The default country code is not 1 to 3 digits without a leading 0.");
-        }
-    }
-    return std::string(code);
+    if (auto digits = calling_code(code)) return std::move(*digits);
+    return error("The default country code is not 1 to 3 digits without a leading 0.");
 }
 
 }  // namespace
@@ -159,6 +151,15 @@ std::string mask_phone(std::string_view e164) {
     // Never show a whole number, even a malformed short one.
     if (digits.size() <= 4) return "***-***-****";
     return "***-***-" + digits.substr(digits.size() - 4);
+}
+
+std::optional<std::string> calling_code(std::string_view text) {
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    if (text.empty() || text.size() > 3 || text.front() == '0') return std::nullopt;
+    for (char c : text) {
+        if (!is_digit(c)) return std::nullopt;
+    }
+    return std::string(text);
 }
 
 std::string country_code_of(std::string_view e164) {

@@ -1,6 +1,7 @@
 // Phone numbers: parsing what people type into E.164, and masking for display.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -19,6 +20,10 @@ std::variant<std::string, PhoneError> normalize_phone(std::string_view input,
 
 // "+15555555555" -> "***-***-5555": only the last four digits show.
 std::string mask_phone(std::string_view e164);
+
+// A country calling code as people configure it ("1", "+44", "354"): its digits, or nullopt when
+// the text is not 1 to 3 digits without a leading 0.
+std::optional<std::string> calling_code(std::string_view text);
 
 // The country calling code of a normalised number ("+447…" -> "44"), by ITU prefix rules.
 std::string country_code_of(std::string_view e164);

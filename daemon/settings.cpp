@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/ini.h"
+#include "common/phone.h"
 #include "paths.h"
 
 namespace twofactor {
@@ -74,13 +75,11 @@ public:
     void digits(const char* section, const char* key, std::string& out) const {
         auto v = ini_.get(section, key);
         if (!v) return;
-        std::string value = v->value;
-        if (!value.empty() && value[0] == '+') value.erase(0, 1);
-        if (value.empty() || value.size() > 3 ||
-            value.find_first_not_of("0123456789") != std::string::npos || value[0] == '0')
+        auto code = calling_code(v->value);
+        if (!code)
             fail(*v, std::string(key) + " must be a country calling code such as 1 or 44, not '" +
                          v->value + "'");
-        out = value;
+        out = *code;
     }
 
     const IniFile& ini() const { return ini_; }
@@ -120,14 +119,15 @@ void read_allowed_countries(const Reader& r, SmsSettings& sms) {
     std::string item;
     std::istringstream list(v->value);
     while (std::getline(list, item, ',')) {
-        auto first = item.find_first_not_of(" \t+");
+        auto first = item.find_first_not_of(" \t");
         auto last = item.find_last_not_of(" \t");
         if (first == std::string::npos) continue;
         item = item.substr(first, last - first + 1);
-        if (item.size() > 3 || item.find_first_not_of("0123456789") != std::string::npos)
+        auto code = calling_code(item);
+        if (!code)
             r.fail(*v, "allowed_country_codes must list calling codes such as 1, 44; '" + item +
                            "' is not one");
-        sms.allowed_country_codes.push_back(item);
+        sms.allowed_country_codes.push_back(*code);
     }
 }
 

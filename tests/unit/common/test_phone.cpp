@@ -119,6 +119,14 @@ void test_mask(void**) {
     assert_string_equal(twofactor::mask_phone("").c_str(), "***-***-****");
 }
 
+void test_calling_code(void**) {
+    assert_string_equal(twofactor::calling_code("1").value_or("-").c_str(), "1");
+    assert_string_equal(twofactor::calling_code("+44").value_or("-").c_str(), "44");
+    assert_string_equal(twofactor::calling_code("354").value_or("-").c_str(), "354");
+    for (const char* bad : {"", "+", "0", "044", "1234", "4x", " 1", "+-1"})
+        assert_false(twofactor::calling_code(bad).has_value());
+}
+
 void test_country_code_of(void**) {
     assert_string_equal(twofactor::country_code_of("+15555555555").c_str(), "1");
     assert_string_equal(twofactor::country_code_of("+79161234567").c_str(), "7");
@@ -161,6 +169,7 @@ int main() {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_digit_counts),
         cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_calling_code),
         cmocka_unit_test(test_country_code_of),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

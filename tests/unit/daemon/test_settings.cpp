@@ -113,6 +113,12 @@ static void errors_name_the_file_line_and_problem(void**) {
     write_config("[sms]\ndefault_country_code = one\n");
     assert_true(load_error().find("country calling code") != std::string::npos);
 
+    // Both keys take calling codes by one rule: no code starts with 0.
+    write_config("[sms]\ndefault_country_code = 044\n");
+    assert_true(load_error().find("country calling code") != std::string::npos);
+    write_config("[sms]\nallowed_country_codes = 1, 044\n");
+    assert_true(load_error().find("'044' is not one") != std::string::npos);
+
     write_config("[twilio]\napi_url = http://example.com\n");
     assert_true(load_error().find(":2:") != std::string::npos);
 
