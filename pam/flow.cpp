@@ -13,6 +13,7 @@
 #include "common/protocol.h"
 #include "common/secure.h"
 #include "common/wording.h"
+#include "pam/account.h"
 #include "pam/conversation.h"
 #include "pam/groups.h"
 #include "pam/log.h"
@@ -138,6 +139,14 @@ public:
         service_ = pam_item(pamh_, PAM_SERVICE);
         tty_ = pam_item(pamh_, PAM_TTY);
         if (user_.empty()) return finish({Outcome::NoUser, {}, "empty user name"});
+        // The account's own name from here on: "ALICE" is alice where NSS ignores case.
+        const Account account = find_account(user_);
+        if (account.lookup == Account::Lookup::Unknown)
+            return finish({Outcome::UnknownUser, {}, "no such account"});
+        if (account.lookup == Account::Lookup::Failed)
+            return finish(
+                {Outcome::UnknownUser, {}, "cannot look up the account: " + account.error});
+        user_ = account.name;
         if (options_.groups && !inside_groups())
             return finish({Outcome::OutsideGroups, {}, "no group of the user is inside groups="});
 

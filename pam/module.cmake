@@ -7,6 +7,7 @@ add_library(pam_twofactor_core STATIC
     conversation.cpp
     flow.cpp
     groups.cpp
+    account.cpp
 )
 target_include_directories(pam_twofactor_core PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/generated)
 target_link_libraries(pam_twofactor_core PUBLIC twofactor_protocol twofactor_flags

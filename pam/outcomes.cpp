@@ -16,6 +16,7 @@ constexpr std::array kOutcomes{
     OutcomeEntry{Outcome::OutsideGroups, "outside groups", PAM_IGNORE, LOG_DEBUG},
     OutcomeEntry{Outcome::NotEnrolled, "not enrolled", PAM_USER_UNKNOWN, LOG_NOTICE},
     OutcomeEntry{Outcome::NoUser, "no user name", PAM_USER_UNKNOWN, LOG_ERR},
+    OutcomeEntry{Outcome::UnknownUser, "unknown user", PAM_USER_UNKNOWN, LOG_NOTICE},
     OutcomeEntry{Outcome::TooManyTries, "too many tries", PAM_MAXTRIES, LOG_WARNING},
     OutcomeEntry{Outcome::Expired, "challenge expired", PAM_AUTH_ERR, LOG_NOTICE},
     OutcomeEntry{Outcome::Locked, "locked", PAM_PERM_DENIED, LOG_WARNING},
@@ -68,6 +69,8 @@ std::string sentence(Outcome outcome, const OutcomeDetails& details) {
                    "administrator.";
         case Outcome::NoUser:
             return "No user name was given.";
+        case Outcome::UnknownUser:
+            return "Your account is not known here; ask your administrator.";
         case Outcome::TooManyTries:
             return "Too many wrong codes; please log in again.";
         case Outcome::Expired:

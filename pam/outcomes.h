@@ -15,6 +15,7 @@ enum class Outcome {
     OutsideGroups,       // none of the user's groups is inside `groups=`
     NotEnrolled,         // not enrolled, no `nullok`
     NoUser,              // PAM gave an empty user name
+    UnknownUser,         // NSS knows no account of that name (or could not be asked)
     TooManyTries,        // `tries` wrong codes, or the daemon has no attempts left
     Expired,             // the challenge expired or was used up (NotFound)
     Locked,              // too many failures in a row (Locked)

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_accounts.h"
 #include "bench_login.h"
 #include "bench_report.h"
 
@@ -193,6 +194,7 @@ void reap(std::vector<pid_t>& pids, std::int64_t kill_at_ns) {
 int run(const Options& o) {
     const std::vector<BenchUser> users = read_users(o.users_file);
     if (users.empty()) throw std::runtime_error(o.users_file + " lists no user");
+    add_bench_accounts(users);
     const auto logins =
         static_cast<std::size_t>(o.logins > 0 ? o.logins : static_cast<long long>(users.size()));
     SharedRecords records(logins);

@@ -13,7 +13,7 @@ import unittest
 
 from pam_support import Login, PAM_CODES, harness, main
 
-USER = "tf_unavailable_user"  # the module needs no system user: the daemon is never asked
+USER = "nobody"  # an account NSS knows (the module checks); the daemon is never asked
 
 IMPOSTOR = r"""
 import socket, sys, time

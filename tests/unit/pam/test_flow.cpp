@@ -245,6 +245,32 @@ void test_not_enrolled(void**) {
     }
 }
 
+// Issue 14 item 7: where NSS ignores case, "ALICE" is the account alice; the daemon is asked
+// about alice, whose enrollment it holds, and nullok does not wave ALICE through.
+void test_user_name_is_the_accounts_own(void**) {
+    FakeDaemon daemon;
+    daemon.reply(texted());
+    daemon.reply({{"user", "alice"}});
+    Options options = options_for(daemon);
+    options.nullok = true;
+    ScriptedPam pam({"123456"}, "ALICE");
+    assert_int_equal(authenticate(pam, options), PAM_SUCCESS);
+    const auto requests = daemon.requests();
+    assert_int_equal(requests.size(), 2);
+    assert_string_equal(requests[0].parameters["user"].get<std::string>().c_str(), "alice");
+}
+
+void test_unknown_user_is_user_unknown_even_with_nullok(void**) {
+    FakeDaemon daemon;
+    daemon.error("NotEnrolled", {{"user", "ghost"}});
+    Options options = options_for(daemon);
+    options.nullok = true;
+    ScriptedPam pam({}, "ghost");
+    assert_int_equal(authenticate(pam, options), PAM_USER_UNKNOWN);
+    assert_true(daemon.requests().empty());
+    assert_true(logged_at(LOG_NOTICE, "user=ghost"));
+}
+
 void test_locked(void**) {
     FakeDaemon daemon;
     daemon.error("Locked", {{"user", "alice"}, {"lockedUntil", 1893499200}});
@@ -489,6 +515,8 @@ int main() {
         cmocka_unit_test(test_endless_resend_is_bounded),
         cmocka_unit_test(test_authenticator_app_delivery),
         cmocka_unit_test(test_not_enrolled),
+        cmocka_unit_test(test_user_name_is_the_accounts_own),
+        cmocka_unit_test(test_unknown_user_is_user_unknown_even_with_nullok),
         cmocka_unit_test(test_locked),
         cmocka_unit_test(test_locked_at_complete),
         cmocka_unit_test(test_delivery_failed),
