@@ -4,15 +4,14 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
+#include "common/accounts.h"
 #include "common/errno_text.h"
 #include "paths.h"
 
@@ -50,13 +49,9 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
 }
 
 std::optional<uid_t> daemon_user_uid() {
-    std::vector<char> buffer(16384);
-    passwd pw{};
-    passwd* found = nullptr;
-    if (getpwnam_r(paths::kDaemonUser, &pw, buffer.data(), buffer.size(), &found) != 0 ||
-        found == nullptr)
-        return std::nullopt;
-    return found->pw_uid;
+    auto account = account_named(paths::kDaemonUser);
+    if (!account) return std::nullopt;
+    return account->uid;
 }
 
 }  // namespace

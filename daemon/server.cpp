@@ -1,7 +1,6 @@
 #include "daemon/server.h"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,8 +13,8 @@
 #include <stdexcept>
 #include <utility>
 #include <variant>
-#include <vector>
 
+#include "common/accounts.h"
 #include "common/errno_text.h"
 #include "daemon/log.h"
 
@@ -47,11 +46,8 @@ std::variant<protocol::Request, protocol::json> read_call(const protocol::json& 
 }
 
 std::string login_name(uid_t uid) {
-    std::vector<char> buffer(16384);
-    passwd pw{};
-    passwd* found = nullptr;
-    if (getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found) != 0 || !found) return {};
-    return found->pw_name;
+    auto account = account_of(uid);
+    return account ? account->name : std::string();
 }
 
 }  // namespace

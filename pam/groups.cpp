@@ -2,17 +2,16 @@
 
 #include <fnmatch.h>
 #include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <utility>
+
+#include "common/accounts.h"
 
 namespace twofactor::pam {
 namespace {
 
-// NSS answers of unknown size: retry with a larger buffer, up to a bound.
-constexpr std::size_t kMaxBuffer = 1 << 20;
 constexpr int kMaxGroups = 65536;
 
 bool matches(const std::string& pattern, const std::string& name) {
@@ -51,19 +50,12 @@ bool groups_match(const GroupPatterns& patterns, const std::vector<std::string>&
 }
 
 std::optional<std::vector<std::string>> group_names_of(const std::string& user) {
-    std::vector<char> buffer(4096);
-    passwd account{};
-    passwd* found = nullptr;
-    int error = 0;
-    while ((error = getpwnam_r(user.c_str(), &account, buffer.data(), buffer.size(), &found)) ==
-               ERANGE &&
-           buffer.size() < kMaxBuffer)
-        buffer.resize(buffer.size() * 2);
-    if (error != 0 || found == nullptr) return std::nullopt;
+    const auto account = account_named(user);
+    if (!account) return std::nullopt;
 
     std::vector<gid_t> ids(64);
     int count = static_cast<int>(ids.size());
-    while (getgrouplist(user.c_str(), account.pw_gid, ids.data(), &count) == -1) {
+    while (getgrouplist(user.c_str(), account->gid, ids.data(), &count) == -1) {
         if (count <= static_cast<int>(ids.size()) || count > kMaxGroups) return std::nullopt;
         ids.resize(static_cast<std::size_t>(count));
     }
@@ -71,14 +63,10 @@ std::optional<std::vector<std::string>> group_names_of(const std::string& user) 
 
     std::vector<std::string> names;
     for (const gid_t id : ids) {
-        group entry{};
-        group* result = nullptr;
-        while ((error = getgrgid_r(id, &entry, buffer.data(), buffer.size(), &result)) == ERANGE &&
-               buffer.size() < kMaxBuffer)
-            buffer.resize(buffer.size() * 2);
         // A group with no name (a bare gid) can match no pattern; a failing NSS cannot decide.
-        if (error != 0) return std::nullopt;
-        if (result != nullptr) names.emplace_back(result->gr_name);
+        auto name = group_name_of(id);
+        if (!name) return std::nullopt;
+        if (!name->empty()) names.push_back(std::move(*name));
     }
     return names;
 }

@@ -1,10 +1,8 @@
 #include "daemon/ctl/commands.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
-#include <vector>
-
+#include "common/accounts.h"
 #include "daemon/ctl/current_factor.h"
 #include "daemon/ctl/input.h"
 #include "daemon/ctl/output.h"
@@ -166,13 +164,11 @@ struct CommandEntry {
 }  // namespace
 
 std::string caller_user_name() {
-    std::vector<char> buffer(16384);
-    passwd pw{};
-    passwd* found = nullptr;
     uid_t uid = getuid();
-    if (getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found) != 0 || found == nullptr)
+    auto account = account_of(uid);
+    if (!account)
         throw UsageError("uid " + std::to_string(uid) + " has no user name; name the user");
-    return found->pw_name;
+    return account->name;
 }
 
 int run_command(const Invocation& inv) {

@@ -1,12 +1,11 @@
 #include "daemon/store/fresh_start.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "common/accounts.h"
 #include "daemon/store/cipher.h"
 
 namespace twofactor {
@@ -14,10 +13,10 @@ namespace {
 
 // The command that creates an empty database owned by the daemon's own user.
 std::string fresh_start_command(const std::string& database) {
-    const passwd* pw = ::getpwuid(::geteuid());
-    const group* gr = ::getgrgid(::getegid());
-    std::string owner = pw != nullptr ? pw->pw_name : std::to_string(::geteuid());
-    std::string group = gr != nullptr ? gr->gr_name : std::to_string(::getegid());
+    auto account = account_of(::geteuid());
+    std::string owner = account ? account->name : std::to_string(::geteuid());
+    std::string group = group_name_of(::getegid()).value_or("");
+    if (group.empty()) group = std::to_string(::getegid());
     return "install -m 600 -o " + owner + " -g " + group + " /dev/null " + database;
 }
 
