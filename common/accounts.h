@@ -15,8 +15,9 @@ struct Account {
     gid_t gid = 0;  // the primary group
 };
 
-// The passwd entry of a login name or of a uid; nullopt when there is none or NSS failed.
-std::optional<Account> account_named(const std::string& name);
+// The passwd entry of a login name or of a uid; nullopt when there is none or NSS failed. Given
+// `error`, account_named sets it to NSS's error number, or 0 when the lookup itself worked.
+std::optional<Account> account_named(const std::string& name, int* error = nullptr);
 std::optional<Account> account_of(uid_t uid);
 
 // The name of a group: an empty string when the gid has no entry, nullopt when NSS failed (a

@@ -28,7 +28,9 @@ void root_by_name_and_by_uid(void**) {
 }
 
 void missing_entries(void**) {
-    assert_false(twofactor::account_named("no-such-user-twofactor-test").has_value());
+    int error = -1;
+    assert_false(twofactor::account_named("no-such-user-twofactor-test", &error).has_value());
+    assert_int_equal(error, 0);  // missing, not failed
     assert_false(twofactor::account_of(static_cast<uid_t>(3999999999U)).has_value());
     auto group = twofactor::group_name_of(static_cast<gid_t>(3999999999U));
     assert_true(group.has_value());  // looked up fine, and there is no such group
