@@ -21,6 +21,7 @@ struct Challenge {
     int attempts_left = 0;
     int resends_left = 0;
     std::string ip_address;
+    std::string service;  // the PAM service that began it, for the audit trail
 };
 
 class Challenges {

@@ -47,7 +47,8 @@ std::optional<std::uint64_t> Service::accepted_step(const Enrollment& e, const C
     return match;
 }
 
-void Service::record_failure(const std::string& user, std::int64_t now) {
+void Service::record_failure(const std::string& user, std::int64_t now, std::string_view rhost,
+                             std::string_view service) {
     FailureState state = store_.get_failures(user);
     if (state.failures == 0 || now - state.first_failure >= settings_.login.lockout_window) {
         state.failures = 0;
@@ -57,7 +58,11 @@ void Service::record_failure(const std::string& user, std::int64_t now) {
     if (state.failures >= settings_.login.lockout_failures) {
         state.locked_until = now + settings_.login.lockout_duration;
         log::warning("account locked after repeated wrong codes",
-                     {{"user", user}, {"failures", std::to_string(state.failures)}});
+                     {{"event", "lockout"},
+                      {"user", user},
+                      {"rhost", rhost},
+                      {"service", service},
+                      {"failures", std::to_string(state.failures)}});
     }
     store_.put_failures(user, state);
 }
@@ -82,6 +87,7 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     Challenge& c = challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
                                       login.resends);
     c.ip_address = ip;
+    c.service = service;
     log::info("two-factor challenge started", {{"user", user},
                                                {"ip", ip},
                                                {"service", service},
@@ -177,8 +183,10 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
 
     c->attempts_left -= 1;
     int left = c->attempts_left;
+    const std::string rhost = ip.empty() ? c->ip_address : ip;
+    const std::string service = c->service;
     if (left <= 0) challenges_.erase(id);
-    record_failure(user, now);
+    record_failure(user, now, rhost, service);
     log::warning("wrong two-factor code",
                  {{"user", user}, {"ip", ip}, {"attempts_left", std::to_string(left)}});
     FailureState state = store_.get_failures(user);

@@ -234,7 +234,8 @@ void Service::enable(const Caller& caller, const json& p, Respond& respond) {
     e.enabled_at = now;
     store_.enable(e, *step);
     challenges_.erase_user(user);
-    log::notice("two-factor enabled", {{"user", user},
+    log::notice("two-factor enabled", {{"event", "enable"},
+                                       {"user", user},
                                        {"delivery", delivery_name(*delivery)},
                                        {"by_uid", std::to_string(caller.uid)}});
     respond(
@@ -252,7 +253,8 @@ void Service::disable(const Caller& caller, const json& p, Respond& respond) {
         throw Refusal{err::NotEnrolled,
                       {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
     challenges_.erase_user(user);
-    log::notice("two-factor disabled", {{"user", user}, {"by_uid", std::to_string(caller.uid)}});
+    log::notice("two-factor disabled",
+                {{"event", "disable"}, {"user", user}, {"by_uid", std::to_string(caller.uid)}});
     respond(protocol::make_reply({{"user", user}}));
 }
 
@@ -280,7 +282,8 @@ void Service::unlock(const Caller& caller, const json& p, Respond& respond) {
     if (!caller.is_root())
         throw Refusal{err::PermissionDenied, {{"message", "only root may unlock an account"}}};
     store_.put_failures(user, FailureState{});
-    log::notice("account unlocked", {{"user", user}});
+    log::notice("account unlocked",
+                {{"event", "unlock"}, {"user", user}, {"by_uid", std::to_string(caller.uid)}});
     respond(protocol::make_reply({{"user", user}}));
 }
 

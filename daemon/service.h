@@ -72,7 +72,9 @@ private:
     std::uint64_t next_unused_step(const std::string& user, std::uint64_t from) const;
     std::optional<std::uint64_t> accepted_step(const Enrollment& e, const Challenge* challenge,
                                                std::string_view code, std::int64_t now) const;
-    void record_failure(const std::string& user, std::int64_t now);
+    // The remote host and PAM service, when known, go into the lockout's audit event.
+    void record_failure(const std::string& user, std::int64_t now, std::string_view rhost = {},
+                        std::string_view service = {});
     // factor_change.cpp: a non-root caller proves the current factor with `code_field` (and
     // `twoFactorId` for a texted code). Consumes the code; a wrong one counts as a failure.
     void require_current_factor(const Caller& caller, const std::string& user,
