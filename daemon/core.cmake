@@ -4,6 +4,7 @@ add_library(twofactord_core STATIC
     factor_change.cpp
     limits.cpp
     log.cpp
+    log_budget.cpp
     log_format.cpp
     login.cpp
     server.cpp

@@ -3,6 +3,7 @@
 #include "common/phone.h"
 #include "common/totp.h"
 #include "daemon/log.h"
+#include "daemon/log_budget.h"
 #include "daemon/params.h"
 #include "daemon/service.h"
 
@@ -82,17 +83,24 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
                       {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
     check_lock(user, now);
     if (e->delivery == Delivery::TextMessage) check_text_limits(user, now);
+    // Whatever the delivery: an app user's challenges cost no text, but each is a log line.
+    if (auto wait = challenge_starts_.retry_after(user, now))
+        throw Refusal{
+            err::RateLimited,
+            {{"retryAfter", wait}, {"message", "too many logins begun; try again later"}}};
+    challenge_starts_.record(user, now);
 
     const auto& login = settings_.login;
     Challenge& c = challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
                                       login.resends);
     c.ip_address = ip;
     c.service = service;
-    log::info("two-factor challenge started", {{"user", user},
-                                               {"ip", ip},
-                                               {"service", service},
-                                               {"tty", tty},
-                                               {"delivery", delivery_name(e->delivery)}});
+    if (log::from_caller(caller.uid))
+        log::info("two-factor challenge started", {{"user", user},
+                                                   {"ip", ip},
+                                                   {"service", service},
+                                                   {"tty", tty},
+                                                   {"delivery", delivery_name(e->delivery)}});
 
     json reply = {
         {"twoFactorId", c.id},

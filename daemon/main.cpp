@@ -19,6 +19,7 @@
 #include "common/errno_text.h"
 #include "common/ini.h"
 #include "daemon/log.h"
+#include "daemon/log_budget.h"
 #include "daemon/server.h"
 #include "daemon/service.h"
 #include "daemon/settings.h"
@@ -155,6 +156,7 @@ int run(const Options& options) {
     if (options.debug) settings.daemon.debug = true;
     apply_credentials(settings);
     log::init(settings.daemon.debug);
+    log::limit_callers(settings.daemon.log_lines_per_uid);
     if (settings.twilio.account_sid.empty() || settings.twilio.auth_token.empty())
         log::warning("Twilio is not configured (account_sid, auth_token): texts will fail");
 

@@ -17,6 +17,7 @@
 #include "common/accounts.h"
 #include "common/errno_text.h"
 #include "daemon/log.h"
+#include "daemon/log_budget.h"
 
 namespace twofactor {
 namespace {
@@ -216,8 +217,9 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
                 return;
             }
             if (n > 0 && !reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)))) {
-                log::info("closing a connection that sent an oversize message",
-                          {{"uid", std::to_string(caller.uid)}});
+                if (log::from_caller(caller.uid))
+                    log::info("closing a connection that sent an oversize message",
+                              {{"uid", std::to_string(caller.uid)}});
                 server->close_connection(this);
                 return;
             }
@@ -257,8 +259,9 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
             auto status = reader.next(message);
             if (status == protocol::FrameReader::Status::NeedMore) break;
             if (status != protocol::FrameReader::Status::Message) {
-                log::info("closing a connection that sent a malformed message",
-                          {{"uid", std::to_string(caller.uid)}});
+                if (log::from_caller(caller.uid))
+                    log::info("closing a connection that sent a malformed message",
+                              {{"uid", std::to_string(caller.uid)}});
                 // Calls before the bad frame keep their answers (a Complete may have used a
                 // code); nothing after it is read. flush() closes once they are written.
                 closing = true;
@@ -347,7 +350,9 @@ void Server::accept_one(int client_fd) {
         return;
     }
     if (!admit(peer.uid)) {
-        log::warning("refusing a connection: too many open", {{"uid", std::to_string(peer.uid)}});
+        if (log::from_caller(peer.uid))
+            log::warning("refusing a connection: too many open",
+                         {{"uid", std::to_string(peer.uid)}});
         close(client_fd);
         return;
     }

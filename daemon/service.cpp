@@ -7,6 +7,7 @@
 #include "common/secret.h"
 #include "common/totp.h"
 #include "daemon/log.h"
+#include "daemon/log_budget.h"
 #include "daemon/params.h"
 
 namespace twofactor {
@@ -22,7 +23,8 @@ Service::Service(const Settings& settings, Store& store, Messenger& messenger, C
       user_texts_(settings.sms.user_texts_per_hour, 3600),
       enroll_texts_(settings.sms.enroll_texts_per_hour, 3600),
       number_texts_(settings.sms.user_texts_per_hour, 3600),
-      all_texts_(settings.sms.texts_per_minute, 60) {}
+      all_texts_(settings.sms.texts_per_minute, 60),
+      challenge_starts_(settings.login.challenges_per_minute, 60) {}
 
 void Service::handle(const Caller& caller, const protocol::Request& request, Respond respond) {
     static const std::map<std::string, Handler> kHandlers = {
@@ -294,6 +296,8 @@ void Service::housekeeping() {
     enroll_texts_.sweep(now);
     number_texts_.sweep(now);
     all_texts_.sweep(now);
+    challenge_starts_.sweep(now);
+    log::sweep_callers();
     for (auto it = setup_texts_.begin(); it != setup_texts_.end();) {
         auto& sent = it->second;
         std::erase_if(sent, [&](const auto& s) {

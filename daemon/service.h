@@ -87,10 +87,11 @@ private:
     Messenger& messenger_;
     Clock clock_;
     Challenges challenges_;
-    RateLimiter user_texts_;    // per enrolled user, per hour
-    RateLimiter enroll_texts_;  // per non-root uid enrolling itself, per hour
-    RateLimiter number_texts_;  // per destination number, per hour: nobody's phone is flooded
-    RateLimiter all_texts_;     // everything, per minute: the Twilio bill
+    RateLimiter user_texts_;        // per enrolled user, per hour
+    RateLimiter enroll_texts_;      // per non-root uid enrolling itself, per hour
+    RateLimiter number_texts_;      // per destination number, per hour: nobody's phone is flooded
+    RateLimiter all_texts_;         // everything, per minute: the Twilio bill
+    RateLimiter challenge_starts_;  // per user, per minute, any delivery
     // Setup codes texted per secret (keyed by the secret's SHA-256), with when they were sent.
     std::map<std::string, std::vector<std::pair<std::uint64_t, std::int64_t>>> setup_texts_;
 };

@@ -21,14 +21,14 @@ namespace {
 const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"daemon",
      {"socket", "database", "key_file", "debug", "max_connections", "max_connections_per_uid",
-      "idle_timeout"}},
+      "idle_timeout", "log_lines_per_uid"}},
     {"twilio",
      {"account_sid", "auth_token", "auth_token_file", "from", "messaging_service_sid", "api_url",
       "timeout", "request_timeout", "max_attempts"}},
     {"sms",
      {"default_country_code", "message", "allowed_country_codes", "user_texts_per_hour",
       "texts_per_minute", "enroll_texts_per_hour"}},
-    {"login", {"challenge_lifetime", "tries", "resends"}},
+    {"login", {"challenge_lifetime", "tries", "resends", "challenges_per_minute"}},
     {"lockout", {"failures", "window", "duration"}},
 };
 
@@ -155,6 +155,7 @@ Settings load_settings(const std::string& path, bool must_exist) {
     r.number("daemon", "max_connections", s.daemon.max_connections, 1, 65536);
     r.number("daemon", "max_connections_per_uid", s.daemon.max_connections_per_uid, 1, 65536);
     r.number("daemon", "idle_timeout", s.daemon.idle_timeout, 1, 3600);
+    r.number("daemon", "log_lines_per_uid", s.daemon.log_lines_per_uid, 1, 100000);
 
     r.text("twilio", "account_sid", s.twilio.account_sid);
     std::string token;
@@ -195,6 +196,7 @@ Settings load_settings(const std::string& path, bool must_exist) {
     r.number("login", "challenge_lifetime", s.login.challenge_lifetime, 10, 3600);
     r.number("login", "tries", s.login.tries, 1, 10);
     r.number("login", "resends", s.login.resends, 0, 10);
+    r.number("login", "challenges_per_minute", s.login.challenges_per_minute, 1, 10000);
     // NIST SP 800-63B §5.2.2: no more than 100 consecutive failures before a lock.
     r.number("lockout", "failures", s.login.lockout_failures, 1, 100);
     r.number("lockout", "window", s.login.lockout_window, 1, 86400);

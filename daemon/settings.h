@@ -14,6 +14,7 @@ struct LoginSettings {
     std::int64_t challenge_lifetime = 300;  // [login] challenge_lifetime, seconds
     int tries = 5;                          // [login] tries, wrong codes per challenge
     int resends = 3;                        // [login] resends per challenge
+    int challenges_per_minute = 20;         // [login] challenges_per_minute, per user
     int lockout_failures = 10;              // [lockout] failures, consecutive, in the window
     std::int64_t lockout_window = 900;      // [lockout] window, seconds
     std::int64_t lockout_duration = 900;    // [lockout] duration, seconds
@@ -36,6 +37,7 @@ struct DaemonSettings {
     int max_connections = 256;         // [daemon] max_connections
     int max_connections_per_uid = 16;  // [daemon] max_connections_per_uid
     std::int64_t idle_timeout = 30;    // [daemon] idle_timeout, seconds
+    int log_lines_per_uid = 20;        // [daemon] log_lines_per_uid, a minute, non-root callers
 };
 
 struct Settings {
