@@ -311,6 +311,37 @@ void texts_per_user_are_limited(void** state) {
     assert_int_equal(f.messenger.sent.size(), texts + 1);
 }
 
+void texts_to_one_number_are_limited(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.sms.user_texts_per_hour = 2;
+    f.start_service();
+    const json setup = {{"mobilePhone", kPhone}, {"secret", kSecret}};
+    assert_ok(f.call(Fixture::alice(), method::SendCode, setup));
+    assert_ok(f.call(Fixture::alice(), method::SendCode, setup));
+    // Nobody's phone is flooded: bob, texting for the first time, may not text that number too,
+    // but another one.
+    json refused = f.call(Fixture::bob(), method::SendCode, setup);
+    assert_error(refused, err::RateLimited);
+    assert_true(refused["parameters"]["retryAfter"].get<std::int64_t>() > 0);
+    assert_ok(f.call(Fixture::bob(), method::SendCode,
+                     {{"mobilePhone", "+15555550199"}, {"secret", kSecret}}));
+}
+
+void texts_per_minute_are_limited_for_everyone(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.sms.texts_per_minute = 2;
+    f.start_service();
+    f.enroll_alice();
+    f.begin();
+    assert_ok(f.call(Fixture::root(), method::SendCode,
+                     {{"mobilePhone", "+15555550199"}, {"secret", kSecret}}));
+    const std::size_t texts = f.messenger.sent.size();
+    assert_error(f.call(Fixture::root(), method::Begin, {{"user", "alice"}}), err::RateLimited);
+    assert_int_equal(f.messenger.sent.size(), texts);
+    f.now += 60;
+    f.begin();
+}
+
 void resends_send_the_same_code_a_few_times(void** state) {
     Fixture& f = fixture(state);
     f.enroll_alice();
@@ -439,6 +470,8 @@ int main() {
         cmocka_unit_test_setup_teardown(success_clears_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(root_unlocks, setup, teardown),
         cmocka_unit_test_setup_teardown(texts_per_user_are_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(texts_to_one_number_are_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(texts_per_minute_are_limited_for_everyone, setup, teardown),
         cmocka_unit_test_setup_teardown(resends_send_the_same_code_a_few_times, setup, teardown),
         cmocka_unit_test_setup_teardown(a_text_not_taken_ends_the_challenge, setup, teardown),
         cmocka_unit_test_setup_teardown(challenges_expire, setup, teardown),
