@@ -2,6 +2,7 @@
 add_library(twofactord_core STATIC
     challenges.cpp
     factor_change.cpp
+    file_trust.cpp
     limits.cpp
     log.cpp
     log_budget.cpp

@@ -12,6 +12,7 @@
 
 #include "common/ini.h"
 #include "common/phone.h"
+#include "daemon/file_trust.h"
 #include "paths.h"
 
 namespace twofactor {
@@ -89,6 +90,8 @@ private:
 };
 
 std::string read_secret_file(const std::string& path) {
+    refuse_if_others_may_change(path, "secret file");
+    warn_if_others_may_read(path, "a secret");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ConfigError(path + ": " + std::strerror(errno));
     std::ostringstream content;
@@ -144,6 +147,7 @@ Settings load_settings(const std::string& path, bool must_exist) {
         if (errno == ENOENT && !must_exist) return s;
         throw ConfigError(path + ": " + std::strerror(errno));
     }
+    refuse_if_others_may_change(path, "configuration");
     IniFile ini = IniFile::load(path);
     check_known_keys(ini);
     Reader r(ini);
@@ -166,6 +170,7 @@ Settings load_settings(const std::string& path, bool must_exist) {
         r.fail(*ini.get("twilio", "auth_token_file"),
                "give auth_token or auth_token_file, not both");
     if (!token_file.empty()) token = read_secret_file(token_file);
+    if (ini.get("twilio", "auth_token")) warn_if_others_may_read(path, "the Twilio auth token");
     s.twilio.auth_token = SecureString(std::move(token));
     r.text("twilio", "from", s.twilio.from);
     r.text("twilio", "messaging_service_sid", s.twilio.messaging_service_sid);

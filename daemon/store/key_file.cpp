@@ -88,6 +88,10 @@ std::array<unsigned char, kKeyBytes> read_key(const std::string& path, bool chec
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) fail_errno(path, "cannot stat: ");
     if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
+    // Another user who owns the key could replace it, and with it every secret's protection.
+    if (check_mode && st.st_uid != 0 && st.st_uid != ::geteuid())
+        fail(path, "owned by uid " + std::to_string(st.st_uid) +
+                       ", not root or the daemon's user; chown it to root or the daemon's user");
     const unsigned mode = st.st_mode & 07777;
     if (check_mode && mode != 0600 && mode != 0400) {
         char octal[8];

@@ -53,6 +53,7 @@ class MalformedConfigTest(SecurityTestCase):
         path = os.path.join(self.case_dir, self.name + ".conf")
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
+        os.chmod(path, 0o600)  # it holds the token: readable by others would add a warning
         return path
 
     def good_lines(self, section=None, key=None, value=None):
