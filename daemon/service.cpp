@@ -24,6 +24,7 @@ Service::Service(const Settings& settings, Store& store, Messenger& messenger, C
       enroll_texts_(settings.sms.enroll_texts_per_hour, 3600),
       number_texts_(settings.sms.user_texts_per_hour, 3600),
       all_texts_(settings.sms.texts_per_minute, 60),
+      local_setup_texts_(std::max(1, settings.sms.texts_per_minute / 2), 60),
       challenge_starts_(settings.login.challenges_per_minute, 60) {}
 
 void Service::handle(const Caller& caller, const protocol::Request& request, Respond respond) {
@@ -150,24 +151,14 @@ void Service::send_setup_code(const Caller& caller, const json& p, Respond& resp
 
     // A local user may text only while enrolling itself: one who is enabled already, or a uid
     // without a name, could otherwise use the daemon to text anyone.
-    std::string limit_key = "root";
     if (!caller.is_root()) {
         if (caller.user.empty() || store_.get_enrollment(caller.user))
             throw Refusal{
                 err::PermissionDenied,
                 {{"message", "only root may send codes to a number once your account is enabled"}}};
-        limit_key = "uid:" + std::to_string(caller.uid);
-        if (auto wait = enroll_texts_.retry_after(limit_key, now))
-            throw Refusal{err::RateLimited,
-                          {{"retryAfter", wait}, {"message", "too many enrollment texts"}}};
     }
-    if (auto wait = number_texts_.retry_after(phone, now))
-        throw Refusal{err::RateLimited,
-                      {{"retryAfter", wait}, {"message", "too many texts to this number"}}};
-    check_text_limits(limit_key, now);
-    if (!caller.is_root()) enroll_texts_.record(limit_key, now);
-    number_texts_.record(phone, now);
-    record_text(limit_key, now);
+    check_setup_text_limits(caller, phone, now);
+    record_setup_text(caller, phone, now);
 
     std::uint64_t step = totp_step(now);
     std::string code = totp_code(secret.view(), step);
@@ -296,6 +287,7 @@ void Service::housekeeping() {
     enroll_texts_.sweep(now);
     number_texts_.sweep(now);
     all_texts_.sweep(now);
+    local_setup_texts_.sweep(now);
     challenge_starts_.sweep(now);
     log::sweep_callers();
     for (auto it = setup_texts_.begin(); it != setup_texts_.end();) {

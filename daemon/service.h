@@ -69,6 +69,9 @@ private:
     void check_lock(const std::string& user, std::int64_t now) const;
     void check_text_limits(const std::string& user_key, std::int64_t now);
     void record_text(const std::string& user_key, std::int64_t now);
+    void check_setup_text_limits(const Caller& caller, const std::string& phone, std::int64_t now);
+    void record_setup_text(const Caller& caller, const std::string& phone, std::int64_t now);
+    static std::string number_key(const Caller& caller, const std::string& phone);
     std::uint64_t next_unused_step(const std::string& user, std::uint64_t from) const;
     std::optional<std::uint64_t> accepted_step(const Enrollment& e, const Challenge* challenge,
                                                std::string_view code, std::int64_t now) const;
@@ -87,11 +90,12 @@ private:
     Messenger& messenger_;
     Clock clock_;
     Challenges challenges_;
-    RateLimiter user_texts_;        // per enrolled user, per hour
-    RateLimiter enroll_texts_;      // per non-root uid enrolling itself, per hour
-    RateLimiter number_texts_;      // per destination number, per hour: nobody's phone is flooded
-    RateLimiter all_texts_;         // everything, per minute: the Twilio bill
-    RateLimiter challenge_starts_;  // per user, per minute, any delivery
+    RateLimiter user_texts_;         // per enrolled user, per hour
+    RateLimiter enroll_texts_;       // per non-root uid enrolling itself, per hour
+    RateLimiter number_texts_;       // per destination number, per hour: nobody's phone is flooded
+    RateLimiter all_texts_;          // everything, per minute: the Twilio bill
+    RateLimiter local_setup_texts_;  // local users' setup texts, per minute: half of all_texts_
+    RateLimiter challenge_starts_;   // per user, per minute, any delivery
     // Setup codes texted per secret (keyed by the secret's SHA-256), with when they were sent.
     std::map<std::string, std::vector<std::pair<std::uint64_t, std::int64_t>>> setup_texts_;
 };
