@@ -17,6 +17,10 @@ inline constexpr std::size_t kMaxMessage = 64 * 1024;  // bytes, NUL included
 // is Malformed.
 inline constexpr std::size_t kMaxNesting = 32;
 
+// How long pam_twofactor.so waits for each answer unless told otherwise (its `timeout`): the
+// daemon's Twilio budget must end before it (twofactord warns at start when it would not).
+inline constexpr int kDefaultModuleTimeoutSeconds = 30;
+
 // Methods, each "io.twofactor." + name.
 namespace method {
 inline constexpr const char* GenerateSecret = "io.twofactor.GenerateSecret";

@@ -20,6 +20,18 @@ Refusal not_found(const std::string& id) {
                     {"message", "the two-factor challenge is unknown, used up or expired"}}};
 }
 
+// The text dies with its challenge (ValidityPeriod), and its attempts end in time for the
+// caller to hear the answer.
+TextOptions text_options(const Challenge& c, std::int64_t now,
+                         std::optional<std::int64_t> caller_timeout) {
+    TextOptions options;
+    options.validity = std::chrono::seconds(std::max<std::int64_t>(c.expires_at - now, 1));
+    if (caller_timeout)
+        options.budget =
+            std::chrono::seconds(std::max<std::int64_t>(*caller_timeout - kAnswerMarginSeconds, 1));
+    return options;
+}
+
 }  // namespace
 
 std::uint64_t Service::next_unused_step(const std::string& user, std::uint64_t from) const {
@@ -69,12 +81,14 @@ void Service::record_failure(const std::string& user, std::int64_t now, std::str
 }
 
 void Service::begin(const Caller& caller, const json& p, Respond& respond) {
-    params::only(p, {"user", "ipAddress", "service", "tty"});
+    params::only(p, {"user", "ipAddress", "service", "tty", "timeout"});
     std::string user = params::user_name(p);
     authorize(caller, user);
     std::string ip = params::optional_string(p, "ipAddress", 255).value_or("");
     std::string service = params::optional_string(p, "service", 255).value_or("");
     std::string tty = params::optional_string(p, "tty", 255).value_or("");
+    // How long the caller waits for this answer (the PAM module's timeout).
+    auto caller_timeout = params::optional_integer(p, "timeout", 1, 3600);
     std::int64_t now = clock_();
 
     auto e = store_.get_enrollment(user);
@@ -120,9 +134,17 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     record_text(user, now);
     std::string code = totp_code(e->secret.view(), step);
     std::string id = c.id;
-    send_text(e->mobile_phone, code, user,
-              [this, respond, reply = std::move(reply), id](const SmsResult& result) {
+    send_text(e->mobile_phone, code, user, text_options(c, now, caller_timeout),
+              [this, respond, reply = std::move(reply), id](const SmsResult& result) mutable {
                   if (result.accepted) {
+                      respond(protocol::make_reply(reply));
+                      return;
+                  }
+                  // Twilio may have the text: the challenge stays open, and the user reads
+                  // that the text may be late and that `resend` sends another. Never sent twice
+                  // by itself.
+                  if (result.may_arrive) {
+                      reply["textMayBeLate"] = true;
                       respond(protocol::make_reply(reply));
                       return;
                   }
@@ -153,12 +175,16 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     record_text(c->user, now);
     std::string code = totp_code(e->secret.view(), *c->texted_step);
     std::string masked = mask_phone(e->mobile_phone);
-    send_text(e->mobile_phone, code, c->user, [respond, masked](const SmsResult& result) {
-        if (result.accepted)
-            respond(protocol::make_reply({{"mobilePhone", masked}}));
-        else
-            respond(delivery_failure(result));
-    });
+    send_text(
+        e->mobile_phone, code, c->user, text_options(*c, now, std::nullopt),
+        [respond, masked](const SmsResult& result) {
+            if (result.accepted)
+                respond(protocol::make_reply({{"mobilePhone", masked}}));
+            else if (result.may_arrive)
+                respond(protocol::make_reply({{"mobilePhone", masked}, {"textMayBeLate", true}}));
+            else
+                respond(delivery_failure(result));
+        });
     wipe(code);
 }
 

@@ -108,17 +108,21 @@ Options parse_options(int argc, char** argv) {
     return o;
 }
 
-// systemd's credential wins over the config file: the token then never sits in /etc.
+// systemd's credentials win over the config file: the secrets then never sit in /etc.
 void apply_credentials(Settings& settings) {
     const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
     if (!dir) return;
-    std::ifstream in(std::string(dir) + "/twilio-auth-token", std::ios::binary);
-    if (!in) return;
-    std::ostringstream content;
-    content << in.rdbuf();
-    std::string token = content.str();
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-    if (!token.empty()) settings.twilio.auth_token = SecureString(std::move(token));
+    for (auto [name, target] :
+         {std::pair{"twilio-auth-token", &settings.twilio.auth_token},
+          std::pair{"twilio-api-key-secret", &settings.twilio.api_key_secret}}) {
+        std::ifstream in(std::string(dir) + "/" + name, std::ios::binary);
+        if (!in) continue;
+        std::ostringstream content;
+        content << in.rdbuf();
+        std::string value = content.str();
+        while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+        if (!value.empty()) *target = SecureString(std::move(value));
+    }
 }
 
 std::int64_t unix_now() {
@@ -157,8 +161,23 @@ int run(const Options& options) {
     apply_credentials(settings);
     log::init(settings.daemon.debug);
     log::limit_callers(settings.daemon.log_lines_per_uid);
-    if (settings.twilio.account_sid.empty() || settings.twilio.auth_token.empty())
-        log::warning("Twilio is not configured (account_sid, auth_token): texts will fail");
+    const TwilioSettings& account = settings.twilio;
+    if (account.account_sid.empty() ||
+        (account.api_key_sid.empty() ? account.auth_token.empty() : account.api_key_secret.empty()))
+        log::warning(
+            "Twilio is not configured (account_sid, and api_key_sid with its secret or "
+            "auth_token): texts will fail");
+    // Begin must answer before the module stops waiting; a caller that names its own timeout
+    // cuts the budget itself, but one that does not relies on this.
+    const auto budget = std::chrono::duration_cast<std::chrono::seconds>(account.deadline);
+    if (budget.count() + kAnswerMarginSeconds > protocol::kDefaultModuleTimeoutSeconds)
+        log::warning(
+            "[twilio] timeout leaves no time to answer within pam_twofactor's default "
+            "timeout: a login whose text is slow could be cut off",
+            {{"twilio_timeout", std::to_string(budget.count())},
+             {"module_timeout", std::to_string(protocol::kDefaultModuleTimeoutSeconds)},
+             {"longest_safe",
+              std::to_string(protocol::kDefaultModuleTimeoutSeconds - kAnswerMarginSeconds)}});
 
     // The key and the database are checked together before either is created or written.
     const std::string& database = settings.daemon.database;

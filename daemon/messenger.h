@@ -2,6 +2,7 @@
 // later, whether it was taken. TwilioClient is the real one; unit tests give the service a fake.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -17,6 +18,19 @@ struct SmsResult {
     std::string message;    // the provider's error "message", or what went wrong on the way
     std::string sid;        // the message SID on success
     int attempts = 0;
+    // Not accepted, yet the provider may have taken the text (Twilio: a 500, 502 or 504, or no
+    // answer once the request went out): it may still arrive, and it was not sent again.
+    bool may_arrive = false;
+};
+
+// What one text asks of the provider beyond its number and body.
+struct TextOptions {
+    // Twilio's ValidityPeriod: the text is dropped if it could not leave within this (the
+    // challenge's remaining lifetime, so a late text dies with its code). 0 sends none.
+    std::chrono::seconds validity{0};
+    // All attempts at this text end within this (the caller's own deadline), when shorter than
+    // the configured deadline. 0: the configured deadline.
+    std::chrono::milliseconds budget{0};
 };
 
 class Messenger {
@@ -27,7 +41,11 @@ public:
 
     // Queues a text to `to` (E.164). `done` runs exactly once, later, from the event loop, never
     // from inside send(). The body is wiped after use.
-    virtual void send(const std::string& to, SecureString body, Callback done) = 0;
+    virtual void send(const std::string& to, SecureString body, TextOptions options,
+                      Callback done) = 0;
+    void send(const std::string& to, SecureString body, Callback done) {
+        send(to, std::move(body), TextOptions{}, std::move(done));
+    }
 };
 
 }  // namespace twofactor

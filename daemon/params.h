@@ -44,6 +44,18 @@ inline std::optional<std::string> optional_string(const protocol::json& p, const
     return value;
 }
 
+// A whole number from `min` to `max`, or nullopt when absent.
+inline std::optional<std::int64_t> optional_integer(const protocol::json& p, const char* field,
+                                                    std::int64_t min, std::int64_t max) {
+    auto found = p.find(field);
+    if (found == p.end()) return std::nullopt;
+    if (!found->is_number_integer()) throw invalid(field, "must be a whole number");
+    auto value = found->get<std::int64_t>();
+    if (value < min || value > max)
+        throw invalid(field, "must be from " + std::to_string(min) + " to " + std::to_string(max));
+    return value;
+}
+
 inline std::string required_string(const protocol::json& p, const char* field,
                                    std::size_t max_length) {
     auto value = optional_string(p, field, max_length);

@@ -100,23 +100,32 @@ void Service::record_text(const std::string& user_key, std::int64_t now) {
 }
 
 void Service::send_text(const std::string& phone, const std::string& code, const std::string& user,
-                        std::function<void(const SmsResult&)> done) {
+                        TextOptions options, std::function<void(const SmsResult&)> done) {
     std::string body = settings_.sms.message;
     auto at = body.find("{code}");
     if (at != std::string::npos) body.replace(at, 6, code);
     log::info("sending a text", {{"user", user}, {"to", mask_phone(phone)}});
     // Every failed text, whether a login's first, a resend or a setup code, leaves Twilio's
     // code in the journal; the module and twofactorctl show the user only a sentence.
-    messenger_.send(phone, SecureString(std::move(body)),
-                    [user, done = std::move(done)](const SmsResult& result) {
-                        if (!result.accepted)
-                            log::warning("text message not delivered",
-                                         {{"user", user},
-                                          {"twilio_code", std::to_string(result.twilio_code)},
-                                          {"http_status", std::to_string(result.http_status)},
-                                          {"reason", result.message}});
-                        done(result);
-                    });
+    messenger_.send(
+        phone, SecureString(std::move(body)), options,
+        [user, done = std::move(done)](const SmsResult& result) {
+            if (result.accepted)
+                log::info("text message accepted", {{"user", user}, {"message_sid", result.sid}});
+            else if (result.may_arrive)
+                log::warning("text message may be late",
+                             {{"user", user},
+                              {"twilio_code", std::to_string(result.twilio_code)},
+                              {"http_status", std::to_string(result.http_status)},
+                              {"reason", result.message}});
+            else
+                log::warning("text message not delivered",
+                             {{"user", user},
+                              {"twilio_code", std::to_string(result.twilio_code)},
+                              {"http_status", std::to_string(result.http_status)},
+                              {"reason", result.message}});
+            done(result);
+        });
 }
 
 json delivery_failure(const SmsResult& result) {
@@ -169,7 +178,9 @@ void Service::send_setup_code(const Caller& caller, const json& p, Respond& resp
     if (sent.size() > 8) sent.erase(sent.begin());
 
     std::string masked = mask_phone(phone);
-    send_text(phone, code, caller.is_root() ? "root" : caller.user,
+    TextOptions options;
+    options.validity = std::chrono::seconds(settings_.login.challenge_lifetime);
+    send_text(phone, code, caller.is_root() ? "root" : caller.user, options,
               [respond, masked](const SmsResult& result) {
                   if (result.accepted)
                       respond(protocol::make_reply({{"mobilePhone", masked}}));

@@ -36,6 +36,10 @@ struct Refusal {
 // The DeliveryFailed error for a text Twilio did not accept.
 protocol::json delivery_failure(const SmsResult& result);
 
+// How long the daemon leaves itself, out of a caller's timeout, to answer once Twilio's attempts
+// end: Begin answers within the PAM module's timeout even when Twilio is slow.
+inline constexpr std::int64_t kAnswerMarginSeconds = 2;
+
 class Service {
 public:
     using Respond = std::function<void(protocol::json message)>;
@@ -83,7 +87,7 @@ private:
     void require_current_factor(const Caller& caller, const std::string& user,
                                 const protocol::json& p, const char* code_field);
     void send_text(const std::string& phone, const std::string& code, const std::string& user,
-                   std::function<void(const SmsResult&)> done);
+                   TextOptions options, std::function<void(const SmsResult&)> done);
 
     const Settings& settings_;
     Store& store_;

@@ -1,6 +1,7 @@
 #include "daemon/settings.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -13,6 +14,7 @@
 #include "common/ini.h"
 #include "common/phone.h"
 #include "daemon/file_trust.h"
+#include "daemon/twilio/sid.h"
 #include "paths.h"
 
 namespace twofactor {
@@ -24,8 +26,9 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
      {"socket", "database", "key_file", "debug", "max_connections", "max_connections_per_uid",
       "idle_timeout", "log_lines_per_uid"}},
     {"twilio",
-     {"account_sid", "auth_token", "auth_token_file", "from", "messaging_service_sid", "api_url",
-      "timeout", "request_timeout", "max_attempts"}},
+     {"account_sid", "auth_token", "auth_token_file", "api_key_sid", "api_key_secret_file", "from",
+      "messaging_service_sid", "api_url", "edge", "region", "ca_file", "timeout", "request_timeout",
+      "max_attempts"}},
     {"sms",
      {"default_country_code", "message", "allowed_country_codes", "user_texts_per_hour",
       "texts_per_minute", "enroll_texts_per_hour"}},
@@ -134,6 +137,71 @@ void read_allowed_countries(const Reader& r, SmsSettings& sms) {
     }
 }
 
+// `key` must be a SID starting with `prefix`, when it is given.
+void sid(const Reader& r, const char* key, const char* prefix, std::string& out) {
+    auto v = r.ini().get("twilio", key);
+    if (!v) return;
+    if (auto why = check_sid(key, prefix, v->value)) r.fail(*v, *why);
+    out = v->value;
+}
+
+// A secret given inline or in a file, never both.
+SecureString secret(const Reader& r, const char* inline_key, const char* file_key) {
+    std::string value;
+    std::string file;
+    if (inline_key) r.text("twilio", inline_key, value);
+    r.text("twilio", file_key, file);
+    if (!value.empty() && !file.empty())
+        r.fail(*r.ini().get("twilio", file_key),
+               std::string("give ") + inline_key + " or " + file_key + ", not both");
+    if (!file.empty()) value = read_secret_file(file);
+    return SecureString(std::move(value));
+}
+
+void read_twilio(const Reader& r, TwilioSettings& twilio) {
+    const IniFile& ini = r.ini();
+    sid(r, "account_sid", "AC", twilio.account_sid);
+    twilio.auth_token = secret(r, "auth_token", "auth_token_file");
+    sid(r, "api_key_sid", "SK", twilio.api_key_sid);
+    twilio.api_key_secret = secret(r, nullptr, "api_key_secret_file");
+    if (twilio.api_key_sid.empty() && !twilio.api_key_secret.empty())
+        r.fail(*ini.get("twilio", "api_key_secret_file"),
+               "api_key_secret_file needs api_key_sid, the SK... SID of the key");
+    r.text("twilio", "from", twilio.from);
+    sid(r, "messaging_service_sid", "MG", twilio.messaging_service_sid);
+
+    std::string edge;
+    std::string region;
+    r.text("twilio", "edge", edge);
+    r.text("twilio", "region", region);
+    for (auto [key, value] : {std::pair{"edge", &edge}, std::pair{"region", &region}}) {
+        if (auto v = ini.get("twilio", key)) {
+            if (auto why = check_host_label(key, *value)) r.fail(*v, *why);
+        }
+    }
+    if (auto v = ini.get("twilio", "api_url")) {
+        if (!edge.empty() || !region.empty())
+            r.fail(*v, "give api_url or edge and region, not both");
+        twilio.api_url = v->value;
+        if (auto why = check_api_url(twilio.api_url)) r.fail(*v, *why);
+    } else if (auto url = regional_url("api", edge, region); !url.empty()) {
+        twilio.api_url = url;
+    }
+    r.text("twilio", "ca_file", twilio.ca_file);
+    if (auto v = ini.get("twilio", "ca_file")) {
+        if (access(twilio.ca_file.c_str(), R_OK) != 0)
+            r.fail(*v, "ca_file " + twilio.ca_file + ": " + std::strerror(errno));
+    }
+
+    long long timeout = twilio.deadline.count() / 1000;
+    r.number("twilio", "timeout", timeout, 1, 300);
+    twilio.deadline = std::chrono::seconds(timeout);
+    long long request_timeout = twilio.request_timeout.count() / 1000;
+    r.number("twilio", "request_timeout", request_timeout, 1, 300);
+    twilio.request_timeout = std::chrono::seconds(request_timeout);
+    r.number("twilio", "max_attempts", twilio.max_attempts, 1, 10);
+}
+
 }  // namespace
 
 Settings load_settings(const std::string& path, bool must_exist) {
@@ -161,30 +229,8 @@ Settings load_settings(const std::string& path, bool must_exist) {
     r.number("daemon", "idle_timeout", s.daemon.idle_timeout, 1, 3600);
     r.number("daemon", "log_lines_per_uid", s.daemon.log_lines_per_uid, 1, 100000);
 
-    r.text("twilio", "account_sid", s.twilio.account_sid);
-    std::string token;
-    r.text("twilio", "auth_token", token);
-    std::string token_file;
-    r.text("twilio", "auth_token_file", token_file);
-    if (!token.empty() && !token_file.empty())
-        r.fail(*ini.get("twilio", "auth_token_file"),
-               "give auth_token or auth_token_file, not both");
-    if (!token_file.empty()) token = read_secret_file(token_file);
+    read_twilio(r, s.twilio);
     if (ini.get("twilio", "auth_token")) warn_if_others_may_read(path, "the Twilio auth token");
-    s.twilio.auth_token = SecureString(std::move(token));
-    r.text("twilio", "from", s.twilio.from);
-    r.text("twilio", "messaging_service_sid", s.twilio.messaging_service_sid);
-    r.text("twilio", "api_url", s.twilio.api_url);
-    if (auto v = ini.get("twilio", "api_url")) {
-        if (auto why = check_api_url(s.twilio.api_url)) r.fail(*v, *why);
-    }
-    long long timeout = s.twilio.deadline.count() / 1000;
-    r.number("twilio", "timeout", timeout, 1, 300);
-    s.twilio.deadline = std::chrono::seconds(timeout);
-    long long request_timeout = s.twilio.request_timeout.count() / 1000;
-    r.number("twilio", "request_timeout", request_timeout, 1, 300);
-    s.twilio.request_timeout = std::chrono::seconds(request_timeout);
-    r.number("twilio", "max_attempts", s.twilio.max_attempts, 1, 10);
 
     r.digits("sms", "default_country_code", s.sms.default_country_code);
     r.text("sms", "message", s.sms.message);

@@ -154,7 +154,12 @@ public:
         try {
             ending = challenge();
         } catch (const Unreachable& error) {
-            const bool let_in = options_.failmode == FailMode::Safe && !is_impostor(error);
+            // failmode=safe covers a daemon that cannot be reached to start the challenge, and
+            // nothing after: once a challenge exists, only an accepted code lets the user in.
+            // (Begin answers within `timeout` even when Twilio is slow, so a Begin without an
+            // answer is a daemon that is down or hung, not a late text.)
+            const bool let_in =
+                options_.failmode == FailMode::Safe && !is_impostor(error) && !challenge_started_;
             ending = {let_in ? Outcome::UnreachableLetIn : Outcome::Unreachable, {}, error.what()};
         } catch (const json::exception& error) {
             ending = {Outcome::ProtocolError, {}, std::string("bad reply: ") + error.what()};
@@ -187,6 +192,8 @@ private:
         if (!rhost_.empty()) begin["ipAddress"] = for_daemon(rhost_);
         if (!service_.empty()) begin["service"] = for_daemon(service_);
         if (!tty_.empty()) begin["tty"] = for_daemon(tty_);
+        // The daemon answers within this, even when Twilio is slow (the text may come later).
+        begin["timeout"] = static_cast<std::int64_t>(options_.timeout.count());
         const CallResult reply = call(protocol::method::Begin, begin);
         if (!reply.ok()) return ending_for_error(reply, "Begin");
 
@@ -195,14 +202,18 @@ private:
         if (!id || id->empty() || !delivery)
             return {Outcome::ProtocolError, {}, "Begin: reply without twoFactorId or delivery"};
         two_factor_id_ = *id;
+        challenge_started_ = true;
         texted_ = *delivery == "TextMessage";
         if (!texted_ && *delivery != "None")
             return {Outcome::ProtocolError, {}, "Begin: unknown delivery " + printable(*delivery)};
 
         if (texted_) {
             phone_ = string_field(reply.parameters, "mobilePhone").value_or("your phone");
-            conversation_.info("A verification code was texted to " + phone_ +
-                               ". Type resend to get a new one.");
+            if (may_be_late(reply))
+                conversation_.info(late_text_sentence());
+            else
+                conversation_.info("A verification code was texted to " + phone_ +
+                                   ". Type resend to get a new one.");
         } else {
             conversation_.info("Enter the 6-digit code from your authenticator app.");
         }
@@ -283,7 +294,10 @@ private:
             call(protocol::method::SendCode, json{{"twoFactorId", two_factor_id_}});
         if (reply.ok()) {
             phone_ = string_field(reply.parameters, "mobilePhone").value_or(phone_);
-            conversation_.info("A new code was texted to " + phone_ + ".");
+            if (may_be_late(reply))
+                conversation_.info(late_text_sentence());
+            else
+                conversation_.info("A new code was texted to " + phone_ + ".");
             return std::nullopt;
         }
         if (reply.error == protocol::error::RateLimited) {
@@ -296,6 +310,18 @@ private:
             return std::nullopt;
         }
         return ending_for_error(reply, "SendCode");
+    }
+
+    // Twilio did not confirm the text (no answer in time, or a 5xx after the request went
+    // out): it may still arrive, and was not sent twice.
+    static bool may_be_late(const CallResult& reply) {
+        auto found = reply.parameters.find("textMayBeLate");
+        return found != reply.parameters.end() && found->is_boolean() && found->get<bool>();
+    }
+
+    std::string late_text_sentence() const {
+        return "The code texted to " + phone_ +
+               " may be late. Type it when it comes, or type resend to get another.";
     }
 
     std::string context() const {
@@ -325,6 +351,7 @@ private:
     std::string two_factor_id_;
     std::string phone_;
     bool texted_ = false;
+    bool challenge_started_ = false;  // Begin gave a twoFactorId: failmode=safe no longer applies
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/protocol.h"
 #include "pam/groups.h"
 
 namespace twofactor::pam {
@@ -24,7 +25,7 @@ inline constexpr int kMaxTries = 10;
 inline constexpr int kDefaultTries = 3;
 inline constexpr int kMinTimeoutSeconds = 1;
 inline constexpr int kMaxTimeoutSeconds = 300;
-inline constexpr int kDefaultTimeoutSeconds = 30;
+inline constexpr int kDefaultTimeoutSeconds = protocol::kDefaultModuleTimeoutSeconds;
 
 struct Options {
     std::string socket;  // defaults to paths::kSocket

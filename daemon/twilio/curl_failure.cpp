@@ -23,6 +23,10 @@ bool is_transient_curl_error(CURLcode code) {
     }
 }
 
+bool is_retryable_curl_failure(CURLcode code, bool request_sent) {
+    return !request_sent && is_transient_curl_error(code);
+}
+
 std::string describe_curl_failure(CURLcode code, const char* detail,
                                   std::chrono::milliseconds attempt_timeout) {
     if (code == CURLE_OPERATION_TIMEDOUT) {

@@ -14,6 +14,11 @@ namespace twofactor {
 // check, a refused URL or an answer we stopped reading are not among them.
 bool is_transient_curl_error(CURLcode code);
 
+// Whether to try again: only a transient failure that happened before any byte of the request
+// went out (name resolution, connect, TLS handshake). Once Twilio may have read the request, a
+// lost answer does not mean a lost text.
+bool is_retryable_curl_failure(CURLcode code, bool request_sent);
+
 // One sentence for SmsResult.message. `detail` is curl's error buffer (may be empty);
 // `attempt_timeout` is the limit that applied if the attempt timed out.
 std::string describe_curl_failure(CURLcode code, const char* detail,

@@ -6,7 +6,11 @@
 namespace twofactor {
 
 bool is_retryable_status(long http_status) {
-    return http_status == 429 || (http_status >= 500 && http_status <= 599);
+    return http_status == 429 || http_status == 503;
+}
+
+bool may_have_been_taken(long http_status) {
+    return http_status >= 500 && http_status <= 599 && http_status != 503;
 }
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {

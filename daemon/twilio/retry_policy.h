@@ -10,8 +10,14 @@ namespace twofactor {
 // Retry-After values above this are taken as this: the deadline decides anyway.
 inline constexpr std::chrono::seconds kMaxRetryAfter{3600};
 
-// 429 Too Many Requests and every 5xx may succeed later; any other status will not.
+// Twilio did not take the message and says so: 429 Too Many Requests and 503 Service
+// Unavailable are worth another attempt. Every other status is final: a 4xx will not change,
+// and after a 500, 502 or 504 Twilio may have queued the text already (another attempt could
+// text the user twice).
 bool is_retryable_status(long http_status);
+
+// After this status the text may still arrive (Twilio's gateway failed after taking it).
+bool may_have_been_taken(long http_status);
 
 // Retry-After in delta-seconds ("2"), capped at kMaxRetryAfter; nullopt for an HTTP date, an
 // empty or malformed value (the backoff then decides alone).

@@ -5,6 +5,9 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <systemd/sd-event.h>
 
 #include <algorithm>
@@ -18,11 +21,13 @@
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "daemon/twilio/curl_event_bridge.h"
 #include "daemon/twilio/curl_failure.h"
 #include "daemon/twilio/retry_policy.h"
 #include "daemon/twilio/twilio_answer.h"
+#include "paths.h"
 
 namespace twofactor {
 namespace {
@@ -91,12 +96,52 @@ TwilioSettings bounded(TwilioSettings s) {
 std::optional<std::string> settings_problem(const TwilioSettings& settings) {
     if (auto url_problem = check_api_url(settings.api_url)) return url_problem;
     if (settings.account_sid.empty()) return "the Twilio account_sid is not set";
-    if (settings.auth_token.empty()) return "the Twilio auth_token is not set";
+    if (!settings.api_key_sid.empty() && settings.api_key_secret.empty())
+        return "the Twilio API key's secret is not set";
+    if (settings.api_key_sid.empty() && settings.auth_token.empty())
+        return "neither a Twilio API key nor the auth_token is set";
     if (settings.from.empty() && settings.messaging_service_sid.empty()) {
         return "neither the Twilio from number nor messaging_service_sid is set";
     }
     return std::nullopt;
 }
+
+// The certificates of a PEM file, added to each TLS connection's trust store beside the
+// system's (a TLS-inspecting proxy, a test CA).
+class ExtraAnchors {
+public:
+    ExtraAnchors() = default;
+    ExtraAnchors(const ExtraAnchors&) = delete;
+    ExtraAnchors& operator=(const ExtraAnchors&) = delete;
+    ~ExtraAnchors() {
+        for (X509* cert : certs_) X509_free(cert);
+    }
+
+    // nullopt when loaded, else why not.
+    std::optional<std::string> load(const std::string& path) {
+        std::FILE* file = std::fopen(path.c_str(), "re");
+        if (file == nullptr) return "ca_file " + path + ": " + std::strerror(errno);
+        while (X509* cert = PEM_read_X509(file, nullptr, nullptr, nullptr)) certs_.push_back(cert);
+        std::fclose(file);
+        if (certs_.empty()) return "ca_file " + path + " holds no PEM certificate";
+        return std::nullopt;
+    }
+
+    bool empty() const { return certs_.empty(); }
+
+    static CURLcode add_to(CURL*, void* ssl_ctx, void* user) {
+        auto* self = static_cast<ExtraAnchors*>(user);
+        X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
+        for (X509* cert : self->certs_) {
+            // 0 means the store has it already (a connection before this one added it).
+            X509_STORE_add_cert(store, cert);
+        }
+        return CURLE_OK;
+    }
+
+private:
+    std::vector<X509*> certs_;
+};
 
 }  // namespace
 
@@ -105,6 +150,7 @@ struct TwilioClient::Impl {
         Impl* owner = nullptr;
         std::string to;
         SecureString body;
+        TextOptions options;
         Callback done;
         Clock::time_point deadline_at;
         SmsResult result;
@@ -136,6 +182,8 @@ struct TwilioClient::Impl {
     TwilioSettings settings;
     std::optional<std::string> problem;  // why nothing can be sent with these settings
     std::string url;
+    std::string user_agent;
+    ExtraAnchors anchors;
     CurlEventBridge bridge;
     sd_event_source* report_due = nullptr;
     std::unordered_map<Message*, std::unique_ptr<Message>> messages;
@@ -147,12 +195,16 @@ struct TwilioClient::Impl {
           settings(bounded(std::move(s))),
           problem(settings_problem(settings)),
           url(messages_url(settings)),
+          user_agent(settings.user_agent.empty() ? std::string("twofactord/") + paths::kVersion +
+                                                       " (" + curl_version() + ")"
+                                                 : settings.user_agent),
           bridge(event_loop, [this](CURL* easy, CURLcode code) { on_attempt_done(easy, code); }) {
         if (sd_event_add_defer(loop, &report_due, &Impl::on_report_due, this) < 0) {
             throw std::runtime_error("cannot add an event source for Twilio results");
         }
         sd_event_source_set_enabled(report_due, SD_EVENT_OFF);
         sd_event_source_set_description(report_due, "twilio-report");
+        if (!problem && !settings.ca_file.empty()) problem = anchors.load(settings.ca_file);
     }
 
     ~Impl() {
@@ -164,14 +216,20 @@ struct TwilioClient::Impl {
         sd_event_source_disable_unref(report_due);
     }
 
-    void send(const std::string& to, SecureString body, Callback done) {
+    void send(const std::string& to, SecureString body, TextOptions options, Callback done) {
         auto owned = std::make_unique<Message>();
         Message& message = *owned;
         message.owner = this;
         message.to = to;
         message.body = std::move(body);
         message.done = std::move(done);
-        message.deadline_at = Clock::now() + settings.deadline;
+        milliseconds budget = settings.deadline;
+        if (options.budget > milliseconds(0)) budget = std::min(budget, options.budget);
+        message.deadline_at = Clock::now() + budget;
+        // Twilio takes 1 to 36000 seconds.
+        options.validity =
+            std::clamp(options.validity, std::chrono::seconds(0), std::chrono::seconds(36000));
+        message.options = options;
         messages.emplace(&message, std::move(owned));
 
         if (problem) return fail_before_sending(message, *problem);
@@ -195,7 +253,11 @@ struct TwilioClient::Impl {
         message.form.append(by_number ? "&From=" : "&MessagingServiceSid=");
         if (!append_escaped(message.form, sender)) return false;
         message.form.append("&Body=");
-        return append_escaped(message.form, message.body.view());
+        if (!append_escaped(message.form, message.body.view())) return false;
+        if (message.options.validity.count() > 0)
+            message.form.append("&ValidityPeriod=" +
+                                std::to_string(message.options.validity.count()));
+        return true;
     }
 
     static size_t on_answer_bytes(char* data, size_t size, size_t count, void* user) {
@@ -224,9 +286,17 @@ struct TwilioClient::Impl {
         set(CURLOPT_NOPROXY, "localhost,127.0.0.0/8,::1");
         set(CURLOPT_NOSIGNAL, 1L);
         set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-        set(CURLOPT_USERNAME, settings.account_sid.c_str());
-        set(CURLOPT_PASSWORD, settings.auth_token.c_str());
-        set(CURLOPT_USERAGENT, "twofactord");
+        // Twilio's advice for production: an API key (SK...) signs the request, the account
+        // stays in the path.
+        bool by_key = !settings.api_key_sid.empty();
+        set(CURLOPT_USERNAME, by_key ? settings.api_key_sid.c_str() : settings.account_sid.c_str());
+        set(CURLOPT_PASSWORD,
+            by_key ? settings.api_key_secret.c_str() : settings.auth_token.c_str());
+        set(CURLOPT_USERAGENT, user_agent.c_str());
+        if (!anchors.empty()) {
+            set(CURLOPT_SSL_CTX_FUNCTION, &ExtraAnchors::add_to);
+            set(CURLOPT_SSL_CTX_DATA, static_cast<void*>(&anchors));
+        }
         set(CURLOPT_POSTFIELDSIZE, static_cast<long>(message.form.size()));
         set(CURLOPT_POSTFIELDS, message.form.c_str());
         set(CURLOPT_TIMEOUT_MS, static_cast<long>(message.attempt_timeout.count()));
@@ -275,6 +345,7 @@ struct TwilioClient::Impl {
         if (code == CURLE_OK) {
             result = parse_twilio_answer(status, message.answer);
             retryable = is_retryable_status(status);
+            result.may_arrive = may_have_been_taken(status);
             curl_header* header = nullptr;
             if (curl_easy_header(message.easy, "Retry-After", 0, CURLH_HEADER, -1, &header) ==
                 CURLHE_OK) {
@@ -287,7 +358,11 @@ struct TwilioClient::Impl {
         } else {
             result.message =
                 describe_curl_failure(code, message.curl_error, message.attempt_timeout);
-            retryable = is_transient_curl_error(code);
+            // Bytes of the request on the wire: Twilio may have read it and sent the text.
+            long request_bytes = 0;
+            curl_easy_getinfo(message.easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+            retryable = is_retryable_curl_failure(code, request_bytes > 0);
+            result.may_arrive = request_bytes > 0 && is_transient_curl_error(code);
         }
         result.attempts = message.result.attempts;
         return result;
@@ -369,8 +444,9 @@ TwilioClient::TwilioClient(sd_event* loop, TwilioSettings settings) {
 
 TwilioClient::~TwilioClient() = default;
 
-void TwilioClient::send(const std::string& to, SecureString body, Callback done) {
-    impl_->send(to, std::move(body), std::move(done));
+void TwilioClient::send(const std::string& to, SecureString body, TextOptions options,
+                        Callback done) {
+    impl_->send(to, std::move(body), options, std::move(done));
 }
 
 std::size_t TwilioClient::in_flight() const {

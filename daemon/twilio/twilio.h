@@ -19,9 +19,13 @@ namespace twofactor {
 struct TwilioSettings {
     std::string api_url = "https://api.twilio.com";  // https, or http on a loopback address
     std::string account_sid;
-    SecureString auth_token;
-    std::string from;                                  // E.164 sender, or empty
-    std::string messaging_service_sid;                 // used when `from` is empty
+    SecureString auth_token;  // used when there is no API key
+    std::string api_key_sid;  // SK...: Basic auth with the key, account_sid stays in the path
+    SecureString api_key_secret;
+    std::string ca_file;                // one more trust anchor (PEM), beside the system's
+    std::string user_agent;             // default "twofactord/VERSION"
+    std::string from;                   // E.164 sender, or empty
+    std::string messaging_service_sid;  // used when `from` is empty
     std::chrono::milliseconds request_timeout{10000};  // one HTTP attempt
     std::chrono::milliseconds deadline{20000};         // all attempts of one message
     int max_attempts = 4;
@@ -43,9 +47,13 @@ public:
     TwilioClient& operator=(const TwilioClient&) = delete;
 
     // Queues one message. `done` runs exactly once, from the event loop, never from inside send().
-    // Retries 429 (honouring Retry-After), 5xx and network errors with capped exponential
-    // backoff until `deadline`; never retries other 4xx. The body is wiped after use.
-    void send(const std::string& to, SecureString body, Callback done) override;
+    // Retries what Twilio did not take: 429 (honouring Retry-After), 503 and failures before the
+    // request went out, with capped exponential backoff until `deadline` (or the text's own
+    // budget). Never retries any other answer, nor a request that may have reached Twilio
+    // (SmsResult.may_arrive). The body is wiped after use.
+    void send(const std::string& to, SecureString body, TextOptions options,
+              Callback done) override;
+    using Messenger::send;
 
     // Messages whose callback has not run yet (sending, waiting to retry, or about to report).
     std::size_t in_flight() const;

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import ssl
 import sys
 import threading
 import time
@@ -31,6 +32,9 @@ GSM_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
+# Twilio's own error codes for these statuses (https://www.twilio.com/docs/api/errors). Other
+# statuses (502, 504) come from Twilio's edge as a gateway's page, not as Twilio's JSON: there is
+# no error 50200.
 STATUS_DEFAULTS = {
     400: (21211, "The 'To' number is not a valid phone number."),
     401: (20003, "Authenticate"),
@@ -39,6 +43,9 @@ STATUS_DEFAULTS = {
     500: (20500, "Internal Server Error"),
     503: (20503, "Service Unavailable"),
 }
+GATEWAY_PAGE = "<html><head><title>{0}</title></head><body><h1>{0}</h1></body></html>\n"
+# ValidityPeriod: whole seconds from 1 to 36000 (Twilio's error 21624 otherwise).
+VALIDITY_RANGE = (1, 36000)
 
 
 def twilio_error(status, code, message):
@@ -65,19 +72,29 @@ def segments(body):
     return -(-len(body) // multi)
 
 
-def basic_auth_ok(header, account_sid, auth_token):
-    """Whether an Authorization header carries account_sid:auth_token as HTTP Basic."""
+def basic_auth_user(header, credentials):
+    """The user name of the pair in `credentials` ([(user, password)]) that an Authorization
+    header carries as HTTP Basic, or None."""
     if not header.startswith("Basic "):
-        return False
+        return None
     try:
         decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return False
+        return None
     user, _, password = decoded.partition(":")
-    # Both compared, always, in constant time, as a real server would.
-    user_ok = hmac.compare_digest(user.encode(), account_sid.encode())
-    password_ok = hmac.compare_digest(password.encode(), auth_token.encode())
-    return user_ok and password_ok
+    found = None
+    for known_user, known_password in credentials:
+        # Both compared, always, in constant time, as a real server would.
+        user_ok = hmac.compare_digest(user.encode(), known_user.encode())
+        password_ok = hmac.compare_digest(password.encode(), known_password.encode())
+        if user_ok and password_ok:
+            found = known_user
+    return found
+
+
+def basic_auth_ok(header, account_sid, auth_token):
+    """Whether an Authorization header carries account_sid:auth_token as HTTP Basic."""
+    return basic_auth_user(header, [(account_sid, auth_token)]) is not None
 
 
 def parse_form(raw):
@@ -116,6 +133,10 @@ def message_answer(account_sid, path, form, auth_ok):
     if len(body) > MAX_BODY_CHARACTERS:
         return 400, twilio_error(
             400, 21617, "The concatenated message body exceeds the 1600 character limit."), []
+    validity = form.get("ValidityPeriod")
+    if validity is not None and not (
+            validity.isdigit() and VALIDITY_RANGE[0] <= int(validity) <= VALIDITY_RANGE[1]):
+        return 400, twilio_error(400, 21624, "Invalid validity period value"), []
 
     message_sid = "SM" + secrets.token_hex(16)
     now = rfc2822_now()
@@ -147,9 +168,12 @@ def message_answer(account_sid, path, form, auth_ok):
 class State:
     """Everything the handlers share, behind one lock."""
 
-    def __init__(self, account_sid, auth_token, delay_ms):
+    def __init__(self, account_sid, auth_token, delay_ms, api_key=None):
         self.account_sid = account_sid
         self.auth_token = auth_token
+        # Who may sign a request: the account with its auth token, and an API key (SK...) of the
+        # account with its secret.
+        self.credentials = [(account_sid, auth_token)] + ([api_key] if api_key else [])
         self.default_delay_ms = delay_ms
         self.lock = threading.Lock()
         self.behaviour = None
@@ -345,17 +369,19 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- the Messages API -----------------------------------------------------------------
 
-    def auth_ok(self):
-        return basic_auth_ok(self.headers.get("Authorization", ""), self.state.account_sid,
-                             self.state.auth_token)
+    def auth_user(self):
+        return basic_auth_user(self.headers.get("Authorization", ""), self.state.credentials)
 
     def messages(self, path, raw):
         fields, form = parse_form(raw)
+        user = self.auth_user()
         entry = {
             "time": time.time(),
             "method": "POST",
             "path": path,
-            "auth_ok": self.auth_ok(),
+            "auth_ok": user is not None,
+            "auth_user": user,
+            "user_agent": self.headers.get("User-Agent", ""),
             "form": form,
             "status": None,
             "closed": False,
@@ -377,7 +403,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         if behaviour.get("status", 201) >= 300:
             status = behaviour["status"]
-            code, message = STATUS_DEFAULTS.get(status, (status * 100, "Error"))
+            if status not in STATUS_DEFAULTS and "code" not in behaviour:
+                title = f"{status} {self.responses.get(status, ('Error',))[0]}"
+                self.answer(status, GATEWAY_PAGE.format(title), content_type="text/html",
+                            headers=self.retry_after(behaviour))
+                return
+            code, message = STATUS_DEFAULTS.get(status, (0, "Error"))
             self.answer_error(status, behaviour.get("code", code),
                               behaviour.get("message", message), self.retry_after(behaviour))
             return
@@ -420,13 +451,25 @@ def add_endpoint_arguments(parser):
     parser.add_argument("--port-file", help="write the port here once listening")
     parser.add_argument("--delay-ms", type=int, default=0, help="delay before every answer")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    parser.add_argument("--api-key-sid", help="an API key (SK...) that may sign requests too")
+    parser.add_argument("--api-key-secret", help="its secret")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="and this PEM private key")
 
 
 def parse_endpoint_arguments(parser, argv):
     args = parser.parse_args(argv)
     if args.delay_ms < 0:
         parser.error("--delay-ms must not be negative")
+    if bool(args.api_key_sid) != bool(args.api_key_secret):
+        parser.error("--api-key-sid and --api-key-secret go together")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     return args
+
+
+def api_key_of(args):
+    return (args.api_key_sid, args.api_key_secret) if args.api_key_sid else None
 
 
 def main(argv=None):
@@ -435,7 +478,11 @@ def main(argv=None):
     args = parse_endpoint_arguments(parser, argv)
 
     server = Server(("127.0.0.1", args.port), Handler)
-    server.state = State(args.account_sid, args.auth_token, args.delay_ms)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.state = State(args.account_sid, args.auth_token, args.delay_ms, api_key_of(args))
     server.verbose = args.verbose
     port = server.server_address[1]
     if args.port_file:

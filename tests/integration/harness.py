@@ -26,6 +26,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -133,10 +134,13 @@ def remove_stale_test_users():
 class Harness:
     """A temporary directory, the fake Twilio endpoint, a twofactord, and temporary users."""
 
-    def __init__(self, config=None, endpoint_args=(), debug=True):
+    def __init__(self, config=None, endpoint_args=(), debug=True, endpoint_tls=None):
         # config: {"section": {"key": value}} merged over the defaults; a value None drops a key.
+        # endpoint_tls: {"cert", "key", "ca"} serves the endpoint over HTTPS with that
+        # certificate; "ca" is what the harness itself trusts when it talks to the endpoint.
         self.config_overrides = config or {}
         self.endpoint_args = list(endpoint_args)
+        self.endpoint_tls = endpoint_tls
         self.debug = debug
         self.dir = None
         self.endpoint = None
@@ -221,6 +225,9 @@ class Harness:
         command = [PYTHON, binary("FAKE_TWILIO"), "--port", "0", "--account-sid", ACCOUNT_SID,
                    "--auth-token", self.auth_token, "--port-file", port_file,
                    *self.endpoint_args]
+        if self.endpoint_tls:
+            command += ["--tls-cert", self.endpoint_tls["cert"],
+                        "--tls-key", self.endpoint_tls["key"]]
         log = self._open_log(self.endpoint_log_path)
         self.endpoint = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=log, preexec_fn=_die_with_parent)
@@ -240,13 +247,17 @@ class Harness:
         if not self.endpoint_port:
             raise RuntimeError(f"fake_twilio.py wrote no port within {START_TIMEOUT} s:\n"
                                f"{self.endpoint_log()}")
-        self.endpoint_url = f"http://127.0.0.1:{self.endpoint_port}"
+        scheme = "https" if self.endpoint_tls else "http"
+        self.endpoint_url = f"{scheme}://127.0.0.1:{self.endpoint_port}"
 
     def _control(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.endpoint_url + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        context = None
+        if self.endpoint_tls:
+            context = ssl.create_default_context(cafile=self.endpoint_tls["ca"])
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             text = response.read().decode()
         return json.loads(text) if text.strip() else None
 

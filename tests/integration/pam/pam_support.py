@@ -128,10 +128,11 @@ class PamTestCase(unittest.TestCase):
     """One daemon and endpoint for the whole class; each test works on its own new users."""
 
     config = {}
+    harness_options = {}  # more keyword arguments for Harness (endpoint_tls)
 
     @classmethod
     def setUpClass(cls):
-        cls.h = Harness(config=merged(LIBERAL_LIMITS, cls.config))
+        cls.h = Harness(config=merged(LIBERAL_LIMITS, cls.config), **cls.harness_options)
         cls.h.__enter__()
         cls.addClassCleanup(cls.h.stop)
 

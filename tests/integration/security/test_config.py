@@ -33,6 +33,16 @@ BAD_VALUES = {
     "default country 0": ("sms", "default_country_code", "0", "default_country_code must be"),
     "message without code": ("sms", "message", "Your code is here",
                              "message must contain {code}"),
+    # Issue 12: every Twilio SID is its two letters and 32 hex digits.
+    "account_sid too short": ("twilio", "account_sid", "AC123",
+                              "account_sid must be AC followed by 32 hex digits, not 'AC123'"),
+    "account_sid placeholder": ("twilio", "account_sid", "AC" + "x" * 32,
+                                "account_sid must be AC followed by 32 hex digits"),
+    "api_key_sid of an account": ("twilio", "api_key_sid", "AC" + "0123456789abcdef" * 2,
+                                  "api_key_sid must be SK followed by 32 hex digits"),
+    "messaging_service_sid short": ("twilio", "messaging_service_sid", "MG0123",
+                                    "messaging_service_sid must be MG followed by 32 hex"),
+    "edge not a name": ("twilio", "edge", "dub lin", "edge must be a Twilio location name"),
 }
 
 

@@ -1,6 +1,6 @@
 """A Twilio outage: a text that cannot be sent fails the login closed (DeliveryFailed, with
 Twilio's status) within the configured time, leaves no challenge to answer and counts against
-no one; authenticator-app users log in as usual; a slow Twilio stalls no other login."""
+no one; a text Twilio may have taken is not sent again and leaves the challenge open; authenticator-app users log in as usual; a slow Twilio stalls no other login."""
 
 import time
 
@@ -40,8 +40,16 @@ class OutageTest(SecurityTestCase):
         attempts = [m for m in self.texts() if m["form"].get("To") == "+15555550170"]
         self.assertGreaterEqual(len(attempts), 2, "a 503 was not retried")
         self.assertLessEqual(len(attempts), 3, "more attempts than max_attempts")
-        self.h.behave(close=True)  # the connection drops: no HTTP status at all
-        self.assertFailsClosed(user, 0)
+        # The connection drops once the request went out: Twilio may have the text, so it is
+        # not sent again; the challenge stays open and says the text may be late.
+        self.h.reset_endpoint()
+        self.h.behave(close=True)
+        reply = self.wire("Begin", {"user": user})
+        self.assertIsNone(error_of(reply), reply)
+        self.assertIs(reply["parameters"].get("textMayBeLate"), True, reply)
+        # libcurl itself repeats a request at once when a kept-alive connection closes without
+        # an answer (it takes it for a stale one); the daemon adds no attempt of its own.
+        self.assertIn(len(self.texts()), (1, 2), self.texts())
         print(f"\noutage: DeliveryFailed after {took:.1f} s and {len(attempts)} attempts")
         # Twilio back: the same user logs in.
         self.h.reset_endpoint()

@@ -35,24 +35,30 @@ public:
     struct Text {
         std::string to;
         std::string body;
+        TextOptions options;
         Callback done;
     };
 
-    void send(const std::string& to, SecureString body, Callback done) override {
-        sent.push_back(Text{to, std::string(body.view()), std::move(done)});
+    void send(const std::string& to, SecureString body, TextOptions options,
+              Callback done) override {
+        sent.push_back(Text{to, std::string(body.view()), options, std::move(done)});
         pending.push_back(sent.size() - 1);
     }
 
     // Answers the oldest text not answered yet.
     void answer(bool accepted) {
-        assert_false(pending.empty());
-        Text& text = sent[pending.front()];
-        pending.pop_front();
         SmsResult result;
         result.accepted = accepted;
         result.http_status = accepted ? 201 : 400;
         result.twilio_code = accepted ? 0 : 21211;
         result.message = accepted ? "" : "The 'To' number is not a valid phone number.";
+        answer(result);
+    }
+
+    void answer(const SmsResult& result) {
+        assert_false(pending.empty());
+        Text& text = sent[pending.front()];
+        pending.pop_front();
         text.done(result);
     }
 

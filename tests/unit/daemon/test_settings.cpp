@@ -58,7 +58,8 @@ std::string load_error() {
 static void a_full_file_is_read(void**) {
     write_config(
         "[daemon]\nsocket = /tmp/s\ndatabase = /tmp/d.db\nkey_file = /tmp/k\ndebug = yes\n"
-        "[twilio]\naccount_sid = AC123\nauth_token = tok\nfrom = +15005550006\n"
+        "[twilio]\naccount_sid = AC0123456789abcdef0123456789ABCDEF\nauth_token = tok\n"
+        "from = +15005550006\n"
         "api_url = http://127.0.0.1:8080\ntimeout = 15\n"
         "[sms]\ndefault_country_code = 1\nmessage = \"Code: {code} #1\"\n"
         "allowed_country_codes = 1, 44\n"
@@ -139,6 +140,69 @@ static void the_token_may_come_from_a_file(void**) {
     assert_true(load_error().find("No such file") != std::string::npos);
 }
 
+// Issue 12: every Twilio SID is AC, SK, MG or VA and 32 hex digits; anything else stops the
+// daemon with the file and line.
+static void malformed_sids_are_refused_with_file_and_line(void**) {
+    const char* kHex = "0123456789abcdef0123456789abcdef";
+    struct Case {
+        const char* key;
+        std::string value;
+    };
+    const Case bad[] = {
+        {"account_sid", "AC123"},
+        {"account_sid", std::string("SK") + kHex},
+        {"account_sid", std::string("AC") + kHex + "0"},
+        {"account_sid", std::string("AC") + std::string(31, '0') + "g"},
+        {"api_key_sid", std::string("AC") + kHex},
+        {"messaging_service_sid", std::string("MG") + std::string(30, 'a')},
+    };
+    for (const auto& c : bad) {
+        write_config("[twilio]\n# a comment\n" + std::string(c.key) + " = " + c.value + "\n");
+        std::string e = load_error();
+        assert_true(e.find(g_path + ":3: " + c.key + " must be ") == 0);
+        assert_true(e.find("32 hex digits") != std::string::npos);
+    }
+    write_config(std::string("[twilio]\naccount_sid = AC") + kHex + "\napi_key_sid = SK" + kHex +
+                 "\nmessaging_service_sid = MG" + kHex + "\n");
+    auto s = load_settings(g_path, true);
+    assert_string_equal(s.twilio.api_key_sid.c_str(), (std::string("SK") + kHex).c_str());
+}
+
+static void an_api_key_secret_comes_from_a_file(void**) {
+    std::string secret_path = g_path + ".secret";
+    std::ofstream(secret_path) << "key-secret\n";
+    write_config(
+        "[twilio]\napi_key_sid = SK0123456789abcdef0123456789abcdef\n"
+        "api_key_secret_file = " +
+        secret_path + "\n");
+    auto s = load_settings(g_path, true);
+    assert_string_equal(s.twilio.api_key_secret.c_str(), "key-secret");
+    write_config("[twilio]\napi_key_secret_file = " + secret_path + "\n");
+    assert_true(load_error().find(":2: api_key_secret_file needs api_key_sid") !=
+                std::string::npos);
+    std::remove(secret_path.c_str());
+}
+
+static void edge_and_region_build_the_url(void**) {
+    write_config("[twilio]\nedge = dublin\nregion = ie1\n");
+    assert_string_equal(load_settings(g_path, true).twilio.api_url.c_str(),
+                        "https://api.dublin.ie1.twilio.com");
+    write_config("[twilio]\nedge = sydney\n");
+    assert_string_equal(load_settings(g_path, true).twilio.api_url.c_str(),
+                        "https://api.sydney.us1.twilio.com");
+    write_config("[twilio]\nregion = au1\n");
+    assert_string_equal(load_settings(g_path, true).twilio.api_url.c_str(),
+                        "https://api.au1.twilio.com");
+    write_config("[twilio]\nregion = au1\napi_url = https://example.com\n");
+    assert_true(load_error().find(":3: give api_url or edge and region, not both") !=
+                std::string::npos);
+    write_config("[twilio]\nedge = dub.lin\n");
+    assert_true(load_error().find(":2: edge must be a Twilio location name") != std::string::npos);
+    write_config("[twilio]\nca_file = /nonexistent/ca.pem\n");
+    assert_true(load_error().find(":2: ca_file /nonexistent/ca.pem: No such file") !=
+                std::string::npos);
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_full_file_is_read, make_path, remove_path),
@@ -146,6 +210,11 @@ int main() {
         cmocka_unit_test_setup_teardown(errors_name_the_file_line_and_problem, make_path,
                                         remove_path),
         cmocka_unit_test_setup_teardown(the_token_may_come_from_a_file, make_path, remove_path),
+        cmocka_unit_test_setup_teardown(malformed_sids_are_refused_with_file_and_line, make_path,
+                                        remove_path),
+        cmocka_unit_test_setup_teardown(an_api_key_secret_comes_from_a_file, make_path,
+                                        remove_path),
+        cmocka_unit_test_setup_teardown(edge_and_region_build_the_url, make_path, remove_path),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -77,6 +77,7 @@ int ScriptedPam::converse(int count, const pam_message** messages, pam_response*
             case PAM_PROMPT_ECHO_ON: {
                 const bool echo = messages[i]->msg_style == PAM_PROMPT_ECHO_ON;
                 self->transcript_.push_back((echo ? "prompt-echo: " : "prompt: ") + text);
+                if (self->on_prompt) self->on_prompt();
                 if (self->answer_null) {
                     self->answer_null = false;
                     break;

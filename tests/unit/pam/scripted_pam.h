@@ -5,6 +5,7 @@
 #include <security/pam_appl.h>
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ public:
 
     // Makes the next prompt come back PAM_SUCCESS with a NULL response.
     bool answer_null = false;
+    // Runs at each prompt, before it is answered (a test stops its daemon there).
+    std::function<void()> on_prompt;
 
 private:
     static int converse(int count, const pam_message** messages, pam_response** responses,

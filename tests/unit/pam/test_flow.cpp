@@ -83,7 +83,8 @@ void test_right_code(void**) {
     assert_true(requests[0].parameters == json({{"user", "alice"},
                                                 {"ipAddress", "203.0.113.9"},
                                                 {"service", "twofactor-unit"},
-                                                {"tty", "pts/3"}}));
+                                                {"tty", "pts/3"},
+                                                {"timeout", 2}}));
     assert_string_equal(requests[1].method.c_str(), "io.twofactor.Complete");
     assert_true(requests[1].parameters ==
                 json({{"twoFactorId", "tf-1"}, {"code", "123456"}, {"ipAddress", "203.0.113.9"}}));
@@ -409,6 +410,35 @@ void test_hang_up_mid_login(void**) {
     assert_true(log_contains("closed the connection"));
 }
 
+// Issue 14 item 2: once a challenge exists, failmode=safe no longer applies; a daemon that
+// goes away while the user sits at the prompt is a refusal, whatever was typed.
+void test_daemon_gone_after_begin_is_a_refusal_even_with_failmode_safe(void**) {
+    // The daemon stops between Begin and Complete: the socket is gone when the code is typed.
+    auto daemon = std::make_unique<FakeDaemon>();
+    daemon->reply(texted());
+    Options options = options_for(*daemon);
+    options.failmode = FailMode::Safe;
+    ScriptedPam pam({"123456"});
+    pam.on_prompt = [&daemon] { daemon.reset(); };
+    assert_int_equal(authenticate(pam, options), PAM_AUTHINFO_UNAVAIL);
+    assert_false(log_contains("letting the user in because failmode=safe"));
+    assert_true(logged_at(LOG_ERR, "daemon unreachable, failmode=secure"));
+}
+
+// Twilio did not confirm the text: the user reads that it may be late, and the login goes on.
+void test_text_that_may_be_late(void**) {
+    FakeDaemon daemon;
+    json begun = texted();
+    begun["textMayBeLate"] = true;
+    daemon.reply(begun);
+    daemon.reply({{"user", "alice"}});
+    ScriptedPam pam({"123456"});
+    assert_int_equal(authenticate(pam, options_for(daemon)), PAM_SUCCESS);
+    assert_true(
+        pam.said("info: The code texted to ***-***-5555 may be late. Type it when it "
+                 "comes, or type resend to get another."));
+}
+
 void test_conversation_failures(void**) {
     {
         FakeDaemon daemon;
@@ -458,7 +488,8 @@ void test_without_rhost_nothing_is_invented(void**) {
     assert_int_equal(twofactor::pam::authenticate(pam.handle(), 0, options_for(daemon)),
                      PAM_SUCCESS);
     const auto requests = daemon.requests();
-    assert_true(requests[0].parameters == json({{"user", "bob"}, {"service", "twofactor-unit"}}));
+    assert_true(requests[0].parameters ==
+                json({{"user", "bob"}, {"service", "twofactor-unit"}, {"timeout", 2}}));
     assert_false(requests[1].parameters.contains("ipAddress"));
 }
 
@@ -527,6 +558,8 @@ int main() {
         cmocka_unit_test(test_silent_daemon_both_failmodes),
         cmocka_unit_test(test_no_daemon_at_all),
         cmocka_unit_test(test_hang_up_mid_login),
+        cmocka_unit_test(test_daemon_gone_after_begin_is_a_refusal_even_with_failmode_safe),
+        cmocka_unit_test(test_text_that_may_be_late),
         cmocka_unit_test(test_conversation_failures),
         cmocka_unit_test(test_silent_flag_drops_info_only),
         cmocka_unit_test(test_echo_option),

@@ -49,7 +49,8 @@ FakeTwilio::FakeTwilio() {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent) _exit(1);  // the test died before prctl took effect
         execl(FAKE_TWILIO_PYTHON, FAKE_TWILIO_PYTHON, FAKE_TWILIO_SCRIPT, "--port", "0",
-              "--account-sid", kFakeAccountSid, "--auth-token", kFakeAuthToken, "--port-file",
+              "--account-sid", kFakeAccountSid, "--auth-token", kFakeAuthToken, "--api-key-sid",
+              kFakeApiKeySid, "--api-key-secret", kFakeApiKeySecret, "--port-file",
               port_file_.c_str(), static_cast<char*>(nullptr));
         _exit(127);
     }

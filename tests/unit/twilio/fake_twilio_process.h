@@ -11,6 +11,8 @@ namespace twofactor::testing {
 
 inline constexpr const char* kFakeAccountSid = "AC0123456789abcdef0123456789abcdef";
 inline constexpr const char* kFakeAuthToken = "fake-auth-token-0123456789";
+inline constexpr const char* kFakeApiKeySid = "SKfedcba9876543210fedcba9876543210";
+inline constexpr const char* kFakeApiKeySecret = "fake-api-key-secret-0123456789";
 
 class FakeTwilio {
 public:

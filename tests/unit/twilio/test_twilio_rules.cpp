@@ -162,12 +162,22 @@ void sanitizing_masks_numbers_and_controls(void**) {
 
 // --- retry policy --------------------------------------------------------------------------
 
+// Only what Twilio did not take is sent again: 429 and 503. After a 500, 502 or 504 the text
+// may be on its way; another attempt could text the user twice.
 void retryable_statuses(void**) {
     using twofactor::is_retryable_status;
-    for (long status : {429L, 500L, 502L, 503L, 504L, 599L})
+    using twofactor::may_have_been_taken;
+    for (long status : {429L, 503L}) {
         assert_true(is_retryable_status(status));
+        assert_false(may_have_been_taken(status));
+    }
+    for (long status : {500L, 502L, 504L, 599L}) {
+        assert_false(is_retryable_status(status));
+        assert_true(may_have_been_taken(status));
+    }
     for (long status : {0L, 200L, 201L, 301L, 400L, 401L, 403L, 404L, 428L, 430L, 600L}) {
         assert_false(is_retryable_status(status));
+        assert_false(may_have_been_taken(status));
     }
 }
 
@@ -228,6 +238,15 @@ void curl_failures(void**) {
     assert_false(is_transient_curl_error(CURLE_WRITE_ERROR));
     assert_false(is_transient_curl_error(CURLE_UNSUPPORTED_PROTOCOL));
     assert_false(is_transient_curl_error(CURLE_OK));
+
+    // Before the request went out, a transient failure is retried; after, never.
+    using twofactor::is_retryable_curl_failure;
+    assert_true(is_retryable_curl_failure(CURLE_COULDNT_CONNECT, false));
+    assert_true(is_retryable_curl_failure(CURLE_SSL_CONNECT_ERROR, false));
+    assert_true(is_retryable_curl_failure(CURLE_OPERATION_TIMEDOUT, false));
+    assert_false(is_retryable_curl_failure(CURLE_OPERATION_TIMEDOUT, true));
+    assert_false(is_retryable_curl_failure(CURLE_GOT_NOTHING, true));
+    assert_false(is_retryable_curl_failure(CURLE_PEER_FAILED_VERIFICATION, false));
 
     assert_string_equal(describe_curl_failure(CURLE_OPERATION_TIMEDOUT, "x", 250ms).c_str(),
                         "Twilio did not answer within 250 ms");
