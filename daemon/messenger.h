@@ -16,7 +16,8 @@ struct SmsResult {
     int http_status = 0;    // 0 when no answer came
     int twilio_code = 0;    // the provider's error "code", 0 if none
     std::string message;    // the provider's error "message", or what went wrong on the way
-    std::string sid;        // the message SID on success
+    std::string sid;        // the message SID on success (Verify: the verification's VE... SID)
+    std::string status;     // Verify: the verification's status, "pending" or "approved"
     int attempts = 0;
     // Not accepted, yet the provider may have taken the text (Twilio: a 500, 502 or 504, or no
     // answer once the request went out): it may still arrive, and it was not sent again.
@@ -46,6 +47,15 @@ public:
     void send(const std::string& to, SecureString body, Callback done) {
         send(to, std::move(body), TextOptions{}, std::move(done));
     }
+
+    // Twilio Verify: the provider makes the code and sends it to `to` on `channel` ("sms" or
+    // "call"); accepted when the verification is pending. Again while it is pending, the same
+    // code is sent again.
+    virtual void start_verification(const std::string& to, const std::string& channel,
+                                    TextOptions options, Callback done) = 0;
+    // Twilio Verify: checks `code` against the pending verification of `to`; accepted only when
+    // the verification is approved (status "pending": a wrong code).
+    virtual void check_verification(const std::string& to, SecureString code, Callback done) = 0;
 };
 
 }  // namespace twofactor

@@ -75,6 +75,16 @@ void append_wiping_old(std::string& buffer, const char* data, std::size_t length
     buffer.append(data, length);
 }
 
+std::string verify_url(const TwilioSettings& settings, const char* resource) {
+    if (settings.verify_service_sid.empty()) return {};
+    std::string url = settings.verify_api_url;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    url += "/v2/Services/";
+    if (!append_escaped(url, settings.verify_service_sid))
+        throw std::runtime_error("out of memory");
+    return url + "/" + resource;
+}
+
 std::string messages_url(const TwilioSettings& settings) {
     std::string url = settings.api_url;
     while (!url.empty() && url.back() == '/') url.pop_back();
@@ -95,6 +105,10 @@ TwilioSettings bounded(TwilioSettings s) {
 
 std::optional<std::string> settings_problem(const TwilioSettings& settings) {
     if (auto url_problem = check_api_url(settings.api_url)) return url_problem;
+    if (!settings.verify_service_sid.empty()) {
+        if (auto url_problem = check_api_url(settings.verify_api_url))
+            return "verify_" + *url_problem;
+    }
     if (settings.account_sid.empty()) return "the Twilio account_sid is not set";
     if (!settings.api_key_sid.empty() && settings.api_key_secret.empty())
         return "the Twilio API key's secret is not set";
@@ -146,10 +160,14 @@ private:
 }  // namespace
 
 struct TwilioClient::Impl {
+    // What one request does: a text through Messages, or a Verify call.
+    enum class Kind { Text, VerifyStart, VerifyCheck };
+
     struct Message {
         Impl* owner = nullptr;
+        Kind kind = Kind::Text;
         std::string to;
-        SecureString body;
+        SecureString body;  // the text; Verify: the channel, or the code to check
         TextOptions options;
         Callback done;
         Clock::time_point deadline_at;
@@ -182,6 +200,8 @@ struct TwilioClient::Impl {
     TwilioSettings settings;
     std::optional<std::string> problem;  // why nothing can be sent with these settings
     std::string url;
+    std::string verifications_url;
+    std::string verification_check_url;
     std::string user_agent;
     ExtraAnchors anchors;
     CurlEventBridge bridge;
@@ -195,6 +215,8 @@ struct TwilioClient::Impl {
           settings(bounded(std::move(s))),
           problem(settings_problem(settings)),
           url(messages_url(settings)),
+          verifications_url(verify_url(settings, "Verifications")),
+          verification_check_url(verify_url(settings, "VerificationCheck")),
           user_agent(settings.user_agent.empty() ? std::string("twofactord/") + paths::kVersion +
                                                        " (" + curl_version() + ")"
                                                  : settings.user_agent),
@@ -216,10 +238,12 @@ struct TwilioClient::Impl {
         sd_event_source_disable_unref(report_due);
     }
 
-    void send(const std::string& to, SecureString body, TextOptions options, Callback done) {
+    void send(const std::string& to, SecureString body, TextOptions options, Callback done,
+              Kind kind = Kind::Text) {
         auto owned = std::make_unique<Message>();
         Message& message = *owned;
         message.owner = this;
+        message.kind = kind;
         message.to = to;
         message.body = std::move(body);
         message.done = std::move(done);
@@ -233,6 +257,8 @@ struct TwilioClient::Impl {
         messages.emplace(&message, std::move(owned));
 
         if (problem) return fail_before_sending(message, *problem);
+        if (kind != Kind::Text && settings.verify_service_sid.empty())
+            return fail_before_sending(message, "Twilio Verify is not configured");
         if (message.to.empty()) return fail_before_sending(message, "no destination number");
         if (message.body.empty()) return fail_before_sending(message, "the message text is empty");
         start_attempt(message);
@@ -244,6 +270,14 @@ struct TwilioClient::Impl {
     }
 
     bool build_form(Message& message) {
+        if (message.kind != Kind::Text) {
+            bool check = message.kind == Kind::VerifyCheck;
+            message.form.reserve(3 * (message.to.size() + message.body.size()) + 32);
+            message.form.append("To=");
+            if (!append_escaped(message.form, message.to)) return false;
+            message.form.append(check ? "&Code=" : "&Channel=");
+            return append_escaped(message.form, message.body.view());
+        }
         bool by_number = !settings.from.empty();
         const std::string& sender = by_number ? settings.from : settings.messaging_service_sid;
         // Room for the worst case (every byte escaped) so the buffer is never reallocated.
@@ -277,7 +311,9 @@ struct TwilioClient::Impl {
         auto set = [&](CURLoption option, auto value) {
             if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
         };
-        set(CURLOPT_URL, url.c_str());
+        set(CURLOPT_URL, message.kind == Kind::Text          ? url.c_str()
+                         : message.kind == Kind::VerifyStart ? verifications_url.c_str()
+                                                             : verification_check_url.c_str());
         set(CURLOPT_PROTOCOLS_STR, "http,https");
         set(CURLOPT_FOLLOWLOCATION, 0L);
         set(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -343,8 +379,12 @@ struct TwilioClient::Impl {
         SmsResult result;
         retryable = false;
         if (code == CURLE_OK) {
-            result = parse_twilio_answer(status, message.answer);
-            retryable = is_retryable_status(status);
+            // Verify answers a check with 200, everything else that it creates with 201.
+            result = parse_twilio_answer(status, message.answer,
+                                         message.kind == Kind::VerifyCheck ? 200 : 201);
+            // Verify's own 429s (60202 too many checks, 60203 too many sends) are final.
+            retryable = is_retryable_status(status) && result.twilio_code != 60202 &&
+                        result.twilio_code != 60203;
             result.may_arrive = may_have_been_taken(status);
             curl_header* header = nullptr;
             if (curl_easy_header(message.easy, "Retry-After", 0, CURLH_HEADER, -1, &header) ==
@@ -447,6 +487,17 @@ TwilioClient::~TwilioClient() = default;
 void TwilioClient::send(const std::string& to, SecureString body, TextOptions options,
                         Callback done) {
     impl_->send(to, std::move(body), options, std::move(done));
+}
+
+void TwilioClient::start_verification(const std::string& to, const std::string& channel,
+                                      TextOptions options, Callback done) {
+    options.validity = std::chrono::seconds(0);  // Verify keeps its own 10 minutes
+    impl_->send(to, SecureString(std::string(channel)), options, std::move(done),
+                Impl::Kind::VerifyStart);
+}
+
+void TwilioClient::check_verification(const std::string& to, SecureString code, Callback done) {
+    impl_->send(to, std::move(code), TextOptions{}, std::move(done), Impl::Kind::VerifyCheck);
 }
 
 std::size_t TwilioClient::in_flight() const {

@@ -22,6 +22,8 @@ struct TwilioSettings {
     SecureString auth_token;  // used when there is no API key
     std::string api_key_sid;  // SK...: Basic auth with the key, account_sid stays in the path
     SecureString api_key_secret;
+    std::string verify_service_sid;  // VA...: codes made and checked by Twilio Verify
+    std::string verify_api_url = "https://verify.twilio.com";
     std::string ca_file;                // one more trust anchor (PEM), beside the system's
     std::string user_agent;             // default "twofactord/VERSION"
     std::string from;                   // E.164 sender, or empty
@@ -54,6 +56,9 @@ public:
     void send(const std::string& to, SecureString body, TextOptions options,
               Callback done) override;
     using Messenger::send;
+    void start_verification(const std::string& to, const std::string& channel, TextOptions options,
+                            Callback done) override;
+    void check_verification(const std::string& to, SecureString code, Callback done) override;
 
     // Messages whose callback has not run yet (sending, waiting to retry, or about to report).
     std::size_t in_flight() const;

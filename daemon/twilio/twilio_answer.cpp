@@ -40,6 +40,7 @@ public:
     Field<std::int64_t> code;
     Field<std::string> message;
     Field<std::string> sid;
+    Field<std::string> status;
 
     bool null() override { return other_value(); }
     bool boolean(bool) override { return other_value(); }
@@ -55,6 +56,8 @@ public:
                 message = {true, false, sanitize_twilio_text(value)};
             } else if (pending_ == Key::Sid) {
                 sid = {true, false, value};
+            } else if (pending_ == Key::Status) {
+                status = {true, false, value.size() <= 32 ? value : std::string()};
             } else if (pending_ == Key::Code) {
                 code = {true, true, 0};
             }
@@ -76,6 +79,8 @@ public:
                 pending_ = Key::Message;
             else if (name == "sid")
                 pending_ = Key::Sid;
+            else if (name == "status")
+                pending_ = Key::Status;
             else
                 pending_ = Key::None;
         }
@@ -90,7 +95,7 @@ public:
     }
 
 private:
-    enum class Key { None, Code, Message, Sid };
+    enum class Key { None, Code, Message, Sid, Status };
 
     static void cleanse(string_t& s) {
         if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
@@ -101,6 +106,7 @@ private:
         if (pending_ == Key::Code) code = {true, true, 0};
         if (pending_ == Key::Message) message = {true, true, {}};
         if (pending_ == Key::Sid) sid = {true, true, {}};
+        if (pending_ == Key::Status) status = {true, true, {}};
         pending_ = Key::None;
     }
     bool other_value() {
@@ -144,6 +150,7 @@ void read_success(const AnswerReader& reader, SmsResult& result) {
         result.accepted = true;
         result.sid = reader.sid.value;
     }
+    if (reader.status.present && !reader.status.wrong_type) result.status = reader.status.value;
 }
 
 void read_error(const AnswerReader& reader, SmsResult& result) {
@@ -204,7 +211,7 @@ std::string sanitize_twilio_text(std::string_view text) {
     return out;
 }
 
-SmsResult parse_twilio_answer(long http_status, std::string_view body) {
+SmsResult parse_twilio_answer(long http_status, std::string_view body, long success) {
     SmsResult result;
     if (http_status < 100 || http_status > 599) {
         result.message = "Twilio gave no valid HTTP status";
@@ -217,9 +224,11 @@ SmsResult parse_twilio_answer(long http_status, std::string_view body) {
                                   "followed)");
         return result;
     }
-    if (http_status != 201 && http_status < 300) {
-        result.message = answered(result.http_status,
-                                  " instead of 201 Created: the message may not have been queued");
+    if (http_status != success && http_status < 300) {
+        result.message = answered(
+            result.http_status,
+            success == 201 ? " instead of 201 Created: the message may not have been queued"
+                           : " instead of 200 OK");
         return result;
     }
     if (body.empty()) {
@@ -238,8 +247,16 @@ SmsResult parse_twilio_answer(long http_status, std::string_view body) {
         result.message = answered(result.http_status, " with a body that is not JSON");
     } else if (!reader.top_is_object) {
         result.message = answered(result.http_status, " with JSON that is not an object");
-    } else if (http_status == 201) {
+    } else if (http_status == success) {
         read_success(reader, result);
+        // A verification check is taken only when Twilio approved the code.
+        if (success == 200 && result.accepted && result.status != "approved") {
+            result.accepted = false;
+            result.message =
+                result.status == "pending"
+                    ? "the code is wrong"
+                    : answered(result.http_status, " with a status other than approved");
+        }
     } else {
         read_error(reader, result);
     }

@@ -23,6 +23,14 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages\.json$")
+VERIFY_PATH = re.compile(r"^/v2/Services/([^/]+)/(Verifications|VerificationCheck)$")
+# Twilio Verify (https://www.twilio.com/docs/verify/api): a verification is pending for 10
+# minutes; starting it again while pending sends the same code; 5 sends, then 60203 (429); 5
+# checks, then 60202 (429); approved or expired, it is gone (a check answers 404, 20404).
+VERIFY_LIFETIME = 600
+VERIFY_MAX_SENDS = 5
+VERIFY_MAX_CHECKS = 5
+VERIFY_CHANNELS = ("sms", "call")
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 SIX_DIGITS = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -165,11 +173,80 @@ def message_answer(account_sid, path, form, auth_ok):
     }, []
 
 
+def iso_now():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def verification_document(state, service, to, verification, status):
+    return {
+        "sid": verification["sid"],
+        "service_sid": service,
+        "account_sid": state.account_sid,
+        "to": to,
+        "channel": verification["channel"],
+        "status": status,
+        "valid": status == "approved",
+        "amount": None,
+        "payee": None,
+        "date_created": iso_now(),
+        "date_updated": iso_now(),
+    }
+
+
+def verify_answer(state, service, resource, form, auth_ok):
+    """Twilio Verify's answer to a Verifications or VerificationCheck request: (status,
+    document). Takes state.lock."""
+    if not auth_ok:
+        return 401, twilio_error(401, 20003, "Authenticate")
+    if state.verify_service_sid is None or service != state.verify_service_sid:
+        return 404, twilio_error(404, 20404, f"The requested resource /Services/{service}/"
+                                 f"{resource} was not found")
+    to = form.get("To", "")
+    if not E164.match(to):
+        return 400, twilio_error(400, 60200, "Invalid parameter `To`: " + to)
+    now = time.time()
+    with state.lock:
+        verification = state.verifications.get(to)
+        if verification is not None and now - verification["created"] >= VERIFY_LIFETIME:
+            del state.verifications[to]
+            verification = None
+        if resource == "Verifications":
+            channel = form.get("Channel", "")
+            if channel not in VERIFY_CHANNELS:
+                return 400, twilio_error(400, 60200, "Invalid parameter: Channel")
+            if verification is None:
+                verification = {"sid": "VE" + secrets.token_hex(16),
+                                "code": f"{secrets.randbelow(10 ** 6):06d}", "created": now,
+                                "sends": 0, "checks": 0, "channel": channel}
+                state.verifications[to] = verification
+            if verification["sends"] >= VERIFY_MAX_SENDS:
+                return 429, twilio_error(429, 60203, "Max send attempts reached")
+            verification["sends"] += 1
+            verification["channel"] = channel
+            return 201, verification_document(state, service, to, verification, "pending")
+        code = form.get("Code", "")
+        if not code:
+            return 400, twilio_error(400, 60200, "Invalid parameter: Code")
+        if verification is None:
+            return 404, twilio_error(404, 20404, f"The requested resource /Services/{service}/"
+                                     "VerificationCheck was not found")
+        if verification["checks"] >= VERIFY_MAX_CHECKS:
+            return 429, twilio_error(429, 60202, "Max check attempts reached")
+        verification["checks"] += 1
+        if hmac.compare_digest(code.encode(), verification["code"].encode()):
+            del state.verifications[to]
+            return 200, verification_document(state, service, to, verification, "approved")
+        return 200, verification_document(state, service, to, verification, "pending")
+
+
 class State:
     """Everything the handlers share, behind one lock."""
 
-    def __init__(self, account_sid, auth_token, delay_ms, api_key=None):
+    def __init__(self, account_sid, auth_token, delay_ms, api_key=None, verify_service_sid=None):
         self.account_sid = account_sid
+        self.verify_service_sid = verify_service_sid
+        self.verifications = {}  # To -> {"sid", "code", "created", "sends", "checks", "channel"}
+        self.verify_records = []
         self.auth_token = auth_token
         # Who may sign a request: the account with its auth token, and an API key (SK...) of the
         # account with its secret.
@@ -200,6 +277,25 @@ class State:
         with self.lock:
             self.behaviour, self.remaining = None, None
             self.records = []
+            self.verifications = {}
+            self.verify_records = []
+
+    def expire_verifications(self):
+        with self.lock:
+            for verification in self.verifications.values():
+                verification["created"] -= VERIFY_LIFETIME
+
+    def verify_snapshot(self):
+        with self.lock:
+            return [dict(r) for r in self.verify_records]
+
+    def verify_code_answer(self, to):
+        """(status, document) for GET /_control/verify_code?To=...: the code a phone got."""
+        with self.lock:
+            verification = self.verifications.get(to)
+            if verification is None:
+                return 404, {"error": f"no pending verification for {to}"}
+            return 200, {"code": verification["code"]}
 
     def record(self, entry):
         with self.lock:
@@ -338,6 +434,11 @@ class Handler(BaseHTTPRequestHandler):
             self.answer_json(200, self.state.snapshot())
         elif path == "/_control/last_code":
             self.answer_json(*self.state.last_code_answer())
+        elif path == "/_control/verifications":
+            self.answer_json(200, self.state.verify_snapshot())
+        elif path == "/_control/verify_code":
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            self.answer_json(*self.state.verify_code_answer(query.get("To", [""])[0]))
         else:
             self.answer_error(404, 20404, "The requested resource was not found")
 
@@ -354,8 +455,13 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/_control/reset":
             self.state.reset()
             self.answer_json(200, {"reset": True})
+        elif path == "/_control/verify_expire":
+            self.state.expire_verifications()
+            self.answer_json(200, {"expired": True})
         elif MESSAGES_PATH.match(path):
             self.messages(path, raw)
+        elif VERIFY_PATH.match(path):
+            self.verify(path, raw)
         else:
             self.answer_error(404, 20404, "The requested resource was not found")
 
@@ -417,6 +523,31 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.create_message(path, form, entry["auth_ok"])
 
+    # --- Twilio Verify ---------------------------------------------------------------------
+
+    def verify(self, path, raw):
+        service, resource = VERIFY_PATH.match(path).groups()
+        _, form = parse_form(raw)
+        user = self.auth_user()
+        entry = {"time": time.time(), "path": path, "resource": resource,
+                 "auth_ok": user is not None, "form": form, "status": None}
+        with self.state.lock:
+            self.state.verify_records.append(entry)
+        behaviour = self.state.take_behaviour() or {}
+        delay_ms = behaviour.get("delay_ms", self.state.default_delay_ms)
+        if delay_ms:
+            time.sleep(delay_ms / 1000.0)
+        if behaviour.get("status", 200) >= 300:
+            status = behaviour["status"]
+            code, message = STATUS_DEFAULTS.get(status, (0, "Error"))
+            entry["status"] = status
+            self.answer_error(status, behaviour.get("code", code),
+                              behaviour.get("message", message), self.retry_after(behaviour))
+            return
+        status, document = verify_answer(self.state, service, resource, form, user is not None)
+        entry["status"] = status
+        self.answer_json(status, document)
+
     @staticmethod
     def retry_after(behaviour):
         if "retry_after" in behaviour:
@@ -453,6 +584,7 @@ def add_endpoint_arguments(parser):
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     parser.add_argument("--api-key-sid", help="an API key (SK...) that may sign requests too")
     parser.add_argument("--api-key-secret", help="its secret")
+    parser.add_argument("--verify-service-sid", help="the Verify service (VA...) it serves")
     parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
     parser.add_argument("--tls-key", help="and this PEM private key")
 
@@ -482,7 +614,8 @@ def main(argv=None):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.tls_cert, args.tls_key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.state = State(args.account_sid, args.auth_token, args.delay_ms, api_key_of(args))
+    server.state = State(args.account_sid, args.auth_token, args.delay_ms, api_key_of(args),
+                         args.verify_service_sid)
     server.verbose = args.verbose
     port = server.server_address[1]
     if args.port_file:

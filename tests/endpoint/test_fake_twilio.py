@@ -259,6 +259,133 @@ class EndpointTest(unittest.TestCase):
                                                "")[0], 404)
 
 
+VERIFY_SID = "VA" + "0123456789abcdef" * 2
+KEY_SID = "SK" + "fedcba9876543210" * 2
+KEY_SECRET = "key-secret-0123456789"
+PHONE = "+15005550006"
+
+
+class TwilioAsPublishedTest(unittest.TestCase):
+    """Issue 12: Verify as Twilio documents it, API keys, ValidityPeriod, and gateway errors
+    without invented Twilio codes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.endpoint = Endpoint("--verify-service-sid", VERIFY_SID, "--api-key-sid", KEY_SID,
+                                "--api-key-secret", KEY_SECRET)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.endpoint.stop()
+
+    def setUp(self):
+        self.assertEqual(self.endpoint.control("reset")[0], 200)
+
+    def verify(self, resource, fields, sid=SID, token=TOKEN, service=VERIFY_SID):
+        credentials = base64.b64encode(f"{sid}:{token}".encode()).decode()
+        headers = {"Authorization": "Basic " + credentials,
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        status, _, data = self.endpoint.request("POST", f"/v2/Services/{service}/{resource}",
+                                                urllib.parse.urlencode(fields), headers)
+        return status, json.loads(data)
+
+    def code(self):
+        status, _, data = self.endpoint.request("GET", "/_control/verify_code?To=%2B15005550006")
+        self.assertEqual(status, 200)
+        return json.loads(data)["code"]
+
+    def test_verification_pending_then_approved_once(self):
+        status, answer = self.verify("Verifications", {"To": PHONE, "Channel": "sms"})
+        self.assertEqual(status, 201)
+        self.assertEqual(answer["status"], "pending")
+        self.assertRegex(answer["sid"], r"^VE[0-9a-f]{32}$")
+        self.assertEqual(answer["service_sid"], VERIFY_SID)
+        code = self.code()
+        # Starting it again while pending sends the same code.
+        status, again = self.verify("Verifications", {"To": PHONE, "Channel": "sms"})
+        self.assertEqual((status, again["sid"]), (201, answer["sid"]))
+        self.assertEqual(self.code(), code)
+        wrong = "000000" if code != "000000" else "111111"
+        status, check = self.verify("VerificationCheck", {"To": PHONE, "Code": wrong})
+        self.assertEqual((status, check["status"], check["valid"]), (200, "pending", False))
+        status, check = self.verify("VerificationCheck", {"To": PHONE, "Code": code})
+        self.assertEqual((status, check["status"], check["valid"]), (200, "approved", True))
+        # Approved, it is gone.
+        status, gone = self.verify("VerificationCheck", {"To": PHONE, "Code": code})
+        self.assertEqual((status, gone["code"], gone["status"]), (404, 20404, 404))
+
+    def test_five_checks_then_60202_and_five_sends_then_60203(self):
+        for _ in range(5):
+            self.assertEqual(self.verify("Verifications", {"To": PHONE, "Channel": "sms"})[0], 201)
+        status, error = self.verify("Verifications", {"To": PHONE, "Channel": "sms"})
+        self.assertEqual((status, error["code"]), (429, 60203))
+        code = self.code()
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(5):
+            status, check = self.verify("VerificationCheck", {"To": PHONE, "Code": wrong})
+            self.assertEqual((status, check["status"]), (200, "pending"))
+        status, error = self.verify("VerificationCheck", {"To": PHONE, "Code": code})
+        self.assertEqual((status, error["code"], error["status"]), (429, 60202, 429))
+        self.assertEqual(error["more_info"], "https://www.twilio.com/docs/errors/60202")
+
+    def test_expired_check_is_20404_and_bad_parameters_60200(self):
+        self.verify("Verifications", {"To": PHONE, "Channel": "sms"})
+        self.assertEqual(self.endpoint.control("verify_expire", {})[0], 200)
+        status, error = self.verify("VerificationCheck", {"To": PHONE, "Code": "123456"})
+        self.assertEqual((status, error["code"]), (404, 20404))
+        status, error = self.verify("Verifications", {"To": "5005550006", "Channel": "sms"})
+        self.assertEqual((status, error["code"]), (400, 60200))
+        status, error = self.verify("Verifications", {"To": PHONE, "Channel": "pigeon"})
+        self.assertEqual((status, error["code"]), (400, 60200))
+        status, error = self.verify("Verifications", {"To": PHONE, "Channel": "sms"},
+                                    service="VA" + "f" * 32)
+        self.assertEqual((status, error["code"]), (404, 20404))
+
+    def test_api_key_signs_messages_and_verify(self):
+        status, _, answer = self.endpoint.send(GOOD, sid=KEY_SID, token=KEY_SECRET)
+        self.assertEqual(status, 201)
+        _, records = self.endpoint.control("messages")
+        self.assertEqual(records[-1]["auth_user"], KEY_SID)
+        status, _ = self.verify("Verifications", {"To": PHONE, "Channel": "call"}, sid=KEY_SID,
+                                token=KEY_SECRET)
+        self.assertEqual(status, 201)
+        status, error = self.verify("Verifications", {"To": PHONE, "Channel": "sms"},
+                                    token="wrong")
+        self.assertEqual((status, error["code"]), (401, 20003))
+
+    def test_validity_period_is_1_to_36000(self):
+        for value, expected in (("300", 201), ("36000", 201), ("0", 400), ("36001", 400),
+                                ("ten", 400)):
+            with self.subTest(value=value):
+                status, _, answer = self.endpoint.send(dict(GOOD, ValidityPeriod=value))
+                self.assertEqual(status, expected, answer)
+                if expected == 400:
+                    self.assertEqual(answer["code"], 21624)
+
+    def test_gateway_errors_are_not_twilio_json(self):
+        for status in (502, 504):
+            with self.subTest(status=status):
+                self.endpoint.control("behaviour", {"status": status, "times": 1})
+                credentials = base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+                got, headers, data = self.endpoint.request(
+                    "POST", MESSAGES, urllib.parse.urlencode(GOOD),
+                    {"Authorization": "Basic " + credentials,
+                     "Content-Type": "application/x-www-form-urlencoded"})
+                self.assertEqual(got, status)
+                self.assertTrue(headers["Content-Type"].startswith("text/html"))
+                self.assertNotIn(b"50200", data)
+
+    def test_published_status_of_each_error_code(self):
+        # Twilio's error pages: 20003 is 401, 21211/21610/21614 are 400, 20429 is 429.
+        for status, code in ((401, 20003), (400, 21211), (400, 21610), (400, 21614),
+                             (429, 20429)):
+            with self.subTest(code=code):
+                self.endpoint.control("behaviour", {"status": status, "code": code, "times": 1})
+                got, _, answer = self.endpoint.send(GOOD)
+                self.assertEqual((got, answer["code"], answer["status"]), (status, code, status))
+                self.assertEqual(answer["more_info"], f"https://www.twilio.com/docs/errors/{code}")
+
+
 class CommandLineTest(unittest.TestCase):
     def test_default_delay_from_the_command_line(self):
         endpoint = Endpoint("--delay-ms", "400")

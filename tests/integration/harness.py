@@ -313,6 +313,8 @@ class Harness:
             for key, value in keys.items():
                 if value is None:
                     target.pop(key, None)
+                elif callable(value):  # a value known once the harness runs (the endpoint URL)
+                    target[key] = value(self)
                 else:
                     target[key] = value
         return sections

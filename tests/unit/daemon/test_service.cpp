@@ -45,6 +45,16 @@ public:
         pending.push_back(sent.size() - 1);
     }
 
+    // Verify is tested against the endpoint (faults_twilio_verify); the service never calls it
+    // without [twilio] verify_service_sid.
+    void start_verification(const std::string&, const std::string&, TextOptions,
+                            Callback) override {
+        fail_msg("start_verification without verify_service_sid");
+    }
+    void check_verification(const std::string&, SecureString, Callback) override {
+        fail_msg("check_verification without verify_service_sid");
+    }
+
     // Answers the oldest text not answered yet.
     void answer(bool accepted) {
         SmsResult result;
@@ -379,6 +389,52 @@ void a_text_not_taken_ends_the_challenge(void** state) {
     assert_ok(f.complete(id, f.messenger.last_code()));
 }
 
+// Issue 12, no text twice: a text Twilio may have taken (a 500, no answer once sent) keeps the
+// challenge open, says the text may be late, and its code and a resend still work.
+void a_text_that_may_arrive_keeps_the_challenge(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::optional<json> reply;
+    f.service->handle(Fixture::root(),
+                      protocol::Request{method::Begin, {{"user", "alice"}, {"timeout", 10}}},
+                      [&reply](json message) { reply = std::move(message); });
+    assert_int_equal(f.messenger.pending.size(), 1);
+    // The text dies with its challenge and its attempts end 2 s before the caller stops waiting.
+    const TextOptions& options = f.messenger.sent.back().options;
+    assert_int_equal(options.validity.count(), f.settings.login.challenge_lifetime);
+    assert_int_equal(options.budget.count(), 8000);
+    SmsResult unknown;
+    unknown.http_status = 500;
+    unknown.twilio_code = 20500;
+    unknown.may_arrive = true;
+    f.messenger.answer(unknown);
+    assert_true(reply.has_value());
+    assert_ok(*reply);
+    assert_true((*reply)["parameters"]["textMayBeLate"].get<bool>());
+    std::string id = (*reply)["parameters"]["twoFactorId"].get<std::string>();
+    std::string code = f.messenger.last_code();
+
+    // A resend whose fate is unknown too says so, and sends the same code.
+    f.service->handle(Fixture::alice(), protocol::Request{method::SendCode, {{"twoFactorId", id}}},
+                      [&reply](json message) { reply = std::move(message); });
+    f.messenger.answer(unknown);
+    assert_ok(*reply);
+    assert_true((*reply)["parameters"]["textMayBeLate"].get<bool>());
+    assert_string_equal(f.messenger.last_code().c_str(), code.c_str());
+    assert_int_equal(f.messenger.sent.size(), 2);  // one text each, none repeated by itself
+    assert_ok(f.complete(id, code));
+}
+
+// A setup text carries the challenge lifetime as its ValidityPeriod.
+void a_setup_text_has_a_validity_period(void** state) {
+    Fixture& f = fixture(state);
+    assert_ok(
+        f.call(Fixture::root(), method::SendCode, {{"mobilePhone", kPhone}, {"secret", kSecret}}));
+    assert_int_equal(f.messenger.sent.back().options.validity.count(),
+                     f.settings.login.challenge_lifetime);
+    assert_int_equal(f.messenger.sent.back().options.budget.count(), 0);
+}
+
 void challenges_expire(void** state) {
     Fixture& f = fixture(state);
     f.enroll_alice();
@@ -480,6 +536,9 @@ int main() {
         cmocka_unit_test_setup_teardown(texts_per_minute_are_limited_for_everyone, setup, teardown),
         cmocka_unit_test_setup_teardown(resends_send_the_same_code_a_few_times, setup, teardown),
         cmocka_unit_test_setup_teardown(a_text_not_taken_ends_the_challenge, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_text_that_may_arrive_keeps_the_challenge, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_setup_text_has_a_validity_period, setup, teardown),
         cmocka_unit_test_setup_teardown(challenges_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(users_act_only_on_themselves, setup, teardown),
         cmocka_unit_test_setup_teardown(only_enrolling_users_may_text_a_number, setup, teardown),
