@@ -138,8 +138,9 @@ class DaemonKillTest(FaultTestCase):
         return result, step, code, seconds
 
     def login_process(self, user):
+        # The users are no system accounts: the driver answers the module's NSS lookup.
         started = Login(self.h.dir, user.name, self.h.socket_path,
-                        f"timeout={MODULE_TIMEOUT} tries=1")
+                        f"timeout={MODULE_TIMEOUT} tries=1", fake_account=True)
         self.addCleanup(started.kill)
         return started
 

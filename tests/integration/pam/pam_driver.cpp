@@ -9,9 +9,12 @@
 // Last line: "result=PAM_NAME"; the exit status is the PAM code.
 //
 //   pam_driver --confdir DIR --service NAME --user USER [--rhost HOST] [--tty TTY] [--silent]
+#include <dlfcn.h>
+#include <pwd.h>
 #include <security/pam_appl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -98,6 +101,30 @@ extern "C" void __syslog_chk(int priority, int, const char* format, ...) {
     va_end(arguments);
     std::fprintf(stderr, "log: %d %s\n", priority & 7, text);
     std::fflush(stderr);
+}
+
+// With PAM_DRIVER_ACCOUNT=NAME in the environment, NAME is an account (for tests whose users
+// are no system accounts: the module looks every user up in NSS); any other name, and every
+// name without it, goes to the C library. Exported (ENABLE_EXPORTS), so the module binds here.
+extern "C" int getpwnam_r(const char* name, passwd* entry, char* buffer, size_t size,
+                          passwd** result) {
+    using Lookup = int (*)(const char*, passwd*, char*, size_t, passwd**);
+    *result = nullptr;
+    const char* account = std::getenv("PAM_DRIVER_ACCOUNT");
+    if (account == nullptr || std::strcmp(account, name) != 0) {
+        static const auto real = reinterpret_cast<Lookup>(dlsym(RTLD_NEXT, "getpwnam_r"));
+        return real != nullptr ? real(name, entry, buffer, size, result) : ENOSYS;
+    }
+    const std::size_t length = std::strlen(name) + 1;
+    if (size < length + 1) return ERANGE;
+    std::memcpy(buffer, name, length);
+    buffer[length] = '\0';
+    *entry = passwd{};
+    entry->pw_name = buffer;
+    entry->pw_passwd = entry->pw_gecos = entry->pw_dir = entry->pw_shell = buffer + length;
+    entry->pw_uid = entry->pw_gid = 65534;
+    *result = entry;
+    return 0;
 }
 
 int main(int argc, char** argv) {

@@ -68,7 +68,8 @@ class Login:
     """One pam_authenticate() through libpam and pam_twofactor.so, answered prompt by prompt."""
 
     def __init__(self, workdir, user, socket_path, options="", stack_after=(), rhost=RHOST,
-                 tty=TTY, silent=False):
+                 tty=TTY, silent=False, fake_account=False):
+        """fake_account: `user` is no system account; the driver answers NSS for it."""
         self.confdir = tempfile.mkdtemp(prefix="pam.d-", dir=workdir)
         lines = [f"auth required {binary('PAM_MODULE')} socket={socket_path} {options}".rstrip()]
         lines.extend(stack_after)
@@ -82,8 +83,9 @@ class Login:
             command += ["--tty", tty]
         if silent:
             command.append("--silent")
+        env = dict(os.environ, PAM_DRIVER_ACCOUNT=user) if fake_account else None
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, bufsize=0,
+                                        stderr=subprocess.PIPE, bufsize=0, env=env,
                                         preexec_fn=harness._die_with_parent)
         self.out = Expect(self.process.stdout.fileno())
         self.started = time.monotonic()
