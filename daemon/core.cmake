@@ -11,6 +11,7 @@ add_library(twofactord_core STATIC
     server.cpp
     service.cpp
     settings.cpp
+    verify.cpp
     setup_limits.cpp
 )
 target_link_libraries(twofactord_core PUBLIC twofactor_flags twofactor_common twofactord_store

@@ -126,6 +126,11 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
         respond(protocol::make_reply(std::move(reply)));
         return;
     }
+    if (uses_verify()) {
+        record_text(user, now);
+        begin_verification(c, *e, text_options(c, now, caller_timeout), std::move(reply), respond);
+        return;
+    }
 
     // A step no other open challenge of this user holds and no login used: sudo typed seconds
     // after an SSH login gets a working code of its own.
@@ -161,7 +166,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     Challenge* c = challenges_.find(id, now);
     if (!c) throw not_found(id);
     authorize(caller, c->user);
-    if (c->delivery != Delivery::TextMessage || !c->texted_step)
+    if (c->delivery != Delivery::TextMessage || (!c->texted_step && !uses_verify()))
         throw params::invalid("twoFactorId",
                               "this challenge is answered with an authenticator app");
     if (c->resends_left <= 0)
@@ -173,6 +178,10 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     if (!e) throw not_found(id);
     c->resends_left -= 1;
     record_text(c->user, now);
+    if (uses_verify()) {
+        resend_verification(*c, *e, respond);
+        return;
+    }
     std::string code = totp_code(e->secret.view(), *c->texted_step);
     std::string masked = mask_phone(e->mobile_phone);
     send_text(
@@ -215,10 +224,21 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
         return;
     }
 
-    c->attempts_left -= 1;
-    int left = c->attempts_left;
-    const std::string rhost = ip.empty() ? c->ip_address : ip;
-    const std::string service = c->service;
+    // With Twilio Verify, a code that is no app's is Verify's to check.
+    if (uses_verify() && c->delivery == Delivery::TextMessage && is_code_shaped(code.view())) {
+        check_verification(id, *e, std::move(code), ip, respond);
+        return;
+    }
+    throw wrong_code(*c, ip, now);
+}
+
+Refusal Service::wrong_code(Challenge& c, const std::string& ip, std::int64_t now) {
+    std::string id = c.id;
+    std::string user = c.user;
+    c.attempts_left -= 1;
+    int left = c.attempts_left;
+    const std::string rhost = ip.empty() ? c.ip_address : ip;
+    const std::string service = c.service;
     if (left <= 0) challenges_.erase(id);
     record_failure(user, now, rhost, service);
     log::warning("wrong two-factor code",
@@ -226,13 +246,13 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     FailureState state = store_.get_failures(user);
     if (state.locked_until > now) {
         challenges_.erase_user(user);
-        throw Refusal{err::Locked,
-                      {{"user", user},
-                       {"lockedUntil", state.locked_until},
-                       {"message", "the account is locked after too many wrong codes"}}};
+        return Refusal{err::Locked,
+                       {{"user", user},
+                        {"lockedUntil", state.locked_until},
+                        {"message", "the account is locked after too many wrong codes"}}};
     }
-    throw Refusal{err::InvalidCode,
-                  {{"attemptsLeft", std::max(left, 0)}, {"message", "invalid code"}}};
+    return Refusal{err::InvalidCode,
+                   {{"attemptsLeft", std::max(left, 0)}, {"message", "invalid code"}}};
 }
 
 }  // namespace twofactor

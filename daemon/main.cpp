@@ -169,6 +169,9 @@ int run(const Options& options) {
             "auth_token): texts will fail");
     // Begin must answer before the module stops waiting; a caller that names its own timeout
     // cuts the budget itself, but one that does not relies on this.
+    if (!account.verify_service_sid.empty())
+        log::notice("Twilio Verify makes and checks the texted codes",
+                    {{"verify_service_sid", account.verify_service_sid}});
     const auto budget = std::chrono::duration_cast<std::chrono::seconds>(account.deadline);
     if (budget.count() + kAnswerMarginSeconds > protocol::kDefaultModuleTimeoutSeconds)
         log::warning(

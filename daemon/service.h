@@ -82,6 +82,16 @@ private:
     // The remote host and PAM service, when known, go into the lockout's audit event.
     void record_failure(const std::string& user, std::int64_t now, std::string_view rhost = {},
                         std::string_view service = {});
+    // A wrong code for challenge `c`: costs a try, counts toward the lock; the refusal to send.
+    Refusal wrong_code(Challenge& c, const std::string& ip, std::int64_t now);
+
+    // Twilio Verify makes and checks the texted codes (daemon/verify.cpp).
+    bool uses_verify() const { return !settings_.twilio.verify_service_sid.empty(); }
+    void begin_verification(const Challenge& c, const Enrollment& e, TextOptions options,
+                            protocol::json reply, Respond& respond);
+    void resend_verification(const Challenge& c, const Enrollment& e, Respond& respond);
+    void check_verification(const std::string& id, const Enrollment& e, SecureString code,
+                            const std::string& ip, Respond& respond);
     // factor_change.cpp: a non-root caller proves the current factor with `code_field` (and
     // `twoFactorId` for a texted code). Consumes the code; a wrong one counts as a failure.
     void require_current_factor(const Caller& caller, const std::string& user,

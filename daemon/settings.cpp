@@ -28,7 +28,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"twilio",
      {"account_sid", "auth_token", "auth_token_file", "api_key_sid", "api_key_secret_file", "from",
       "messaging_service_sid", "api_url", "edge", "region", "ca_file", "timeout", "request_timeout",
-      "max_attempts"}},
+      "max_attempts", "verify_service_sid", "verify_api_url"}},
     {"sms",
      {"default_country_code", "message", "allowed_country_codes", "user_texts_per_hour",
       "texts_per_minute", "enroll_texts_per_hour"}},
@@ -186,6 +186,11 @@ void read_twilio(const Reader& r, TwilioSettings& twilio) {
         if (auto why = check_api_url(twilio.api_url)) r.fail(*v, *why);
     } else if (auto url = regional_url("api", edge, region); !url.empty()) {
         twilio.api_url = url;
+    }
+    sid(r, "verify_service_sid", "VA", twilio.verify_service_sid);
+    if (auto v = ini.get("twilio", "verify_api_url")) {
+        twilio.verify_api_url = v->value;
+        if (auto why = check_api_url(twilio.verify_api_url)) r.fail(*v, "verify_" + *why);
     }
     r.text("twilio", "ca_file", twilio.ca_file);
     if (auto v = ini.get("twilio", "ca_file")) {

@@ -155,6 +155,7 @@ static void malformed_sids_are_refused_with_file_and_line(void**) {
         {"account_sid", std::string("AC") + std::string(31, '0') + "g"},
         {"api_key_sid", std::string("AC") + kHex},
         {"messaging_service_sid", std::string("MG") + std::string(30, 'a')},
+        {"verify_service_sid", std::string("MG") + kHex},
     };
     for (const auto& c : bad) {
         write_config("[twilio]\n# a comment\n" + std::string(c.key) + " = " + c.value + "\n");
@@ -163,8 +164,10 @@ static void malformed_sids_are_refused_with_file_and_line(void**) {
         assert_true(e.find("32 hex digits") != std::string::npos);
     }
     write_config(std::string("[twilio]\naccount_sid = AC") + kHex + "\napi_key_sid = SK" + kHex +
-                 "\nmessaging_service_sid = MG" + kHex + "\n");
+                 "\nmessaging_service_sid = MG" + kHex + "\nverify_service_sid = VA" + kHex +
+                 "\n");
     auto s = load_settings(g_path, true);
+    assert_string_equal(s.twilio.verify_service_sid.c_str(), (std::string("VA") + kHex).c_str());
     assert_string_equal(s.twilio.api_key_sid.c_str(), (std::string("SK") + kHex).c_str());
 }
 

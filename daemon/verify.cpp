@@ -1,0 +1,133 @@
+// Logins whose texted codes Twilio Verify makes and checks ([twilio] verify_service_sid): Begin
+// starts a verification, resend starts it again (Verify sends the same code), and a code that
+// is not an authenticator app's goes to VerificationCheck. Replay and lockout rules are the
+// local ones: a wrong code costs a try and counts toward the lock, and Verify deletes an
+// approved verification, so its code never works twice.
+#include "common/phone.h"
+#include "daemon/log.h"
+#include "daemon/service.h"
+
+namespace twofactor {
+
+namespace err = protocol::error;
+using protocol::json;
+
+namespace {
+
+// Verify keeps a pending verification this long; its limits are counted over it.
+constexpr std::int64_t kVerifyLifetime = 600;
+
+json expired(const std::string& id) {
+    return protocol::make_error(
+        err::NotFound, {{"twoFactorId", id.substr(0, 64)},
+                        {"message", "the two-factor challenge is unknown, used up or expired"}});
+}
+
+// Verify's refusals, as the protocol's errors: too many sends (60203) or checks (60202) are
+// RateLimited; anything else it would not send (60200 a bad number, 60410 a blocked prefix,
+// 60605 a blocked country) is DeliveryFailed with its code.
+json verify_refusal(const SmsResult& result) {
+    if (result.twilio_code == 60203)
+        return protocol::make_error(
+            err::RateLimited, {{"retryAfter", kVerifyLifetime},
+                               {"message", "Twilio Verify sent this login's code too many times"}});
+    if (result.twilio_code == 60202)
+        return protocol::make_error(
+            err::RateLimited,
+            {{"retryAfter", kVerifyLifetime},
+             {"message", "Twilio Verify checked this login's code too many times"}});
+    return delivery_failure(result);
+}
+
+void log_refusal(const std::string& user, const char* what, const SmsResult& result) {
+    log::warning(what, {{"user", user},
+                        {"twilio_code", std::to_string(result.twilio_code)},
+                        {"http_status", std::to_string(result.http_status)},
+                        {"reason", result.message}});
+}
+
+}  // namespace
+
+void Service::begin_verification(const Challenge& c, const Enrollment& e, TextOptions options,
+                                 json reply, Respond& respond) {
+    std::string id = c.id;
+    std::string user = c.user;
+    log::info("starting a verification", {{"user", user}, {"to", mask_phone(e.mobile_phone)}});
+    messenger_.start_verification(
+        e.mobile_phone, "sms", options,
+        [this, respond, reply = std::move(reply), id, user](const SmsResult& result) mutable {
+            if (result.accepted) {
+                log::info("verification started",
+                          {{"user", user}, {"verification_sid", result.sid}});
+                respond(protocol::make_reply(reply));
+                return;
+            }
+            if (result.may_arrive) {
+                log_refusal(user, "verification may be late", result);
+                reply["textMayBeLate"] = true;
+                respond(protocol::make_reply(reply));
+                return;
+            }
+            log_refusal(user, "verification not started", result);
+            challenges_.erase(id);
+            respond(verify_refusal(result));
+        });
+}
+
+void Service::resend_verification(const Challenge& c, const Enrollment& e, Respond& respond) {
+    std::string user = c.user;
+    std::string masked = mask_phone(e.mobile_phone);
+    messenger_.start_verification(
+        e.mobile_phone, "sms", TextOptions{}, [respond, masked, user](const SmsResult& result) {
+            if (result.accepted) {
+                log::info("verification sent again",
+                          {{"user", user}, {"verification_sid", result.sid}});
+                respond(protocol::make_reply({{"mobilePhone", masked}}));
+            } else if (result.may_arrive) {
+                log_refusal(user, "verification may be late", result);
+                respond(protocol::make_reply({{"mobilePhone", masked}, {"textMayBeLate", true}}));
+            } else {
+                log_refusal(user, "verification not sent again", result);
+                respond(verify_refusal(result));
+            }
+        });
+}
+
+void Service::check_verification(const std::string& id, const Enrollment& e, SecureString code,
+                                 const std::string& ip, Respond& respond) {
+    std::string user = e.user;
+    messenger_.check_verification(
+        e.mobile_phone, std::move(code), [this, respond, id, user, ip](const SmsResult& result) {
+            std::int64_t now = clock_();
+            if (result.accepted) {
+                challenges_.erase(id);
+                store_.put_failures(user, FailureState{});
+                log::notice("two-factor login succeeded",
+                            {{"user", user}, {"ip", ip}, {"verification_sid", result.sid}});
+                respond(protocol::make_reply({{"user", user}}));
+                return;
+            }
+            Challenge* c = challenges_.find(id, now);
+            if (result.http_status == 200 && result.status == "pending") {
+                if (!c) return respond(expired(id));
+                Refusal refusal = wrong_code(*c, ip, now);
+                respond(protocol::make_error(refusal.error, refusal.parameters));
+                return;
+            }
+            log_refusal(user, "verification not checked", result);
+            if (result.twilio_code == 20404 || result.http_status == 404) {
+                // Verify's verification expired (10 minutes) or is gone: so is the challenge.
+                challenges_.erase(id);
+                return respond(expired(id));
+            }
+            if (result.twilio_code == 60202) {
+                challenges_.erase(id);
+                record_failure(user, now);
+                return respond(verify_refusal(result));
+            }
+            // Twilio could not say: the code is neither taken nor counted as wrong.
+            respond(verify_refusal(result));
+        });
+}
+
+}  // namespace twofactor

@@ -1,0 +1,147 @@
+"""Issue 12, Twilio Verify: with [twilio] verify_service_sid, Twilio makes and checks the texted
+codes (the endpoint serves Verifications and VerificationCheck as Twilio documents them), through
+pam_twofactor.so against a real twofactord. Verify's refusals reach the user as plain sentences:
+60202 and 60203 are RateLimited, 60410 and 60605 DeliveryFailed, 20404 an expired challenge.
+Authenticator codes are still checked locally, and lockout rules are unchanged."""
+
+import re
+import urllib.parse
+
+from faults_support import PHONE, FaultTestCase, main
+from pam_support import totp
+
+VERIFY_SID = "VA" + "0123456789abcdef" * 2
+WRONG = "That code is wrong; "
+
+
+class VerifyTestCase(FaultTestCase):
+    harness_options = {"endpoint_args": ["--verify-service-sid", VERIFY_SID]}
+    config = {"twilio": {"verify_service_sid": VERIFY_SID,
+                         "verify_api_url": lambda h: h.endpoint_url},
+              "login": {"tries": 10, "resends": 10}}
+
+    def verify_code(self):
+        """The code Verify sent to the phone."""
+        path = "/_control/verify_code?To=" + urllib.parse.quote(PHONE)
+        return self.h._control("GET", path)["code"]
+
+    def verify_requests(self):
+        return self.h._control("GET", "/_control/verifications")
+
+    def started_login(self, user, options="timeout=30 tries=10"):
+        login = self.login(user, options)
+        login.expect(r"info: A verification code was texted to \*\*\*-\*\*\*-5555\. ")
+        login.prompt()
+        return login
+
+
+class VerifyLogins(VerifyTestCase):
+
+    def test_login_approved_by_verify(self):
+        user = self.enrolled_user()
+        log_before = len(self.h.daemon_log())
+        login = self.started_login(user)
+        login.answer(self.verify_code())
+        result = login.finish()
+        self.assertResult(result, "PAM_SUCCESS")
+        self.assertEqual(self.requests(), [])  # no text of our own: Verify sent it
+        self.assertEqual([(r["resource"], r["status"]) for r in self.verify_requests()],
+                         [("Verifications", 201), ("VerificationCheck", 200)])
+        start = self.verify_requests()[0]
+        self.assertEqual(start["form"], {"To": PHONE, "Channel": "sms"})
+        log = self.h.daemon_log()[log_before:]
+        self.assertRegex(log, r"verification started user=\S+ verification_sid=VE[0-9a-f]{32}")
+        self.assertRegex(log, r"two-factor login succeeded user=\S+ ip=\S+ "
+                              r"verification_sid=VE[0-9a-f]{32}")
+
+    def test_wrong_code_then_right(self):
+        user = self.enrolled_user()
+        login = self.started_login(user)
+        code = self.verify_code()
+        login.answer("000000" if code != "000000" else "111111")
+        login.expect(re.escape(WRONG))
+        login.prompt()
+        login.answer(code)
+        self.assertResult(login.finish(), "PAM_SUCCESS")
+        state = self.h.ctl_json("status", user)[1]
+        self.assertEqual(state["failures"], 0)  # success clears them, as with local codes
+
+    def test_five_wrong_checks_then_verify_refuses(self):
+        user = self.enrolled_user()
+        login = self.started_login(user)
+        code = self.verify_code()
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(5):
+            login.answer(wrong)
+            login.expect(re.escape(WRONG))
+            login.prompt()
+        login.answer(code)  # the sixth check: Verify answers 60202 even for the right code
+        result = login.finish()
+        self.assertResult(result, "PAM_AUTH_ERR")
+        self.assertIn("Too many codes", result.transcript)
+        self.assertIn("Complete: retry after 600 s", result.log)
+        statuses = [(r["resource"], r["status"]) for r in self.verify_requests()]
+        self.assertEqual(statuses[-1], ("VerificationCheck", 429))
+        # Six failures counted locally (five wrong codes, then the refused sixth check).
+        self.assertEqual(self.h.ctl_json("status", user)[1]["failures"], 6)
+
+    def test_expired_verification_ends_the_challenge(self):
+        user = self.enrolled_user()
+        login = self.started_login(user)
+        code = self.verify_code()
+        self.h._control("POST", "/_control/verify_expire", {})
+        login.answer(code)
+        result = login.finish()
+        self.assertResult(result, "PAM_AUTH_ERR")
+        self.assertIn("The code has expired", result.transcript)
+        self.assertEqual(self.verify_requests()[-1]["status"], 404)
+
+    def test_resend_sends_the_same_code_until_60203(self):
+        user = self.enrolled_user()
+        login = self.started_login(user)
+        code = self.verify_code()
+        for _ in range(4):  # Begin was the first send; four more are allowed
+            login.answer("resend")
+            login.expect(r"info: A new code was texted to \*\*\*-\*\*\*-5555\.")
+            login.prompt()
+            self.assertEqual(self.verify_code(), code)
+        login.answer("resend")  # the sixth send: Verify answers 60203
+        login.expect(r"error: No more codes can be texted for this login; use the last one\.")
+        login.prompt()
+        login.answer(code)
+        self.assertResult(login.finish(), "PAM_SUCCESS")
+        statuses = [(r["resource"], r["status"]) for r in self.verify_requests()]
+        self.assertEqual(statuses[:6], [("Verifications", 201)] * 5 + [("Verifications", 429)])
+
+    def test_blocked_destinations_are_delivery_failures(self):
+        for code in (60410, 60605):
+            with self.subTest(code=code):
+                self.h.reset_endpoint()
+                user = self.enrolled_user()
+                self.h.behave(status=403, code=code, message="Verification delivery attempt "
+                                                             "blocked", times=1)
+                finished = self.login_until_prompt_or_end(user, answer_code=False)
+                self.assertResult(finished.result, "PAM_AUTHINFO_UNAVAIL")
+                self.assertIn(f"Begin: Twilio error {code}, HTTP status 403", finished.result.log)
+                self.assertEqual(len(self.verify_requests()), 1)  # 403 is final
+
+    def test_too_many_sends_at_begin_is_rate_limited(self):
+        user = self.enrolled_user()
+        self.h.behave(status=429, code=60203, message="Max send attempts reached", times=1)
+        finished = self.login_until_prompt_or_end(user, answer_code=False)
+        self.assertResult(finished.result, "PAM_AUTH_ERR")
+        self.assertIn("Begin: retry after 600 s", finished.result.log)
+        self.assertEqual(len(self.verify_requests()), 1)  # Verify's 429s are not retried
+
+    def test_authenticator_code_is_checked_locally(self):
+        user = self.h.create_user()
+        secret = self.enroll_quietly(user)
+        self.h.reset_endpoint()
+        login = self.started_login(user)
+        login.answer(totp(secret, offset=1))
+        self.assertResult(login.finish(), "PAM_SUCCESS")
+        self.assertEqual([r["resource"] for r in self.verify_requests()], ["Verifications"])
+
+
+if __name__ == "__main__":
+    main()
