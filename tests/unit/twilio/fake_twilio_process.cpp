@@ -50,8 +50,8 @@ FakeTwilio::FakeTwilio() {
         if (getppid() != parent) _exit(1);  // the test died before prctl took effect
         execl(FAKE_TWILIO_PYTHON, FAKE_TWILIO_PYTHON, FAKE_TWILIO_SCRIPT, "--port", "0",
               "--account-sid", kFakeAccountSid, "--auth-token", kFakeAuthToken, "--api-key-sid",
-              kFakeApiKeySid, "--api-key-secret", kFakeApiKeySecret, "--port-file",
-              port_file_.c_str(), static_cast<char*>(nullptr));
+              kFakeApiKeySid, "--api-key-secret", kFakeApiKeySecret, "--verify-service-sid",
+              kFakeVerifySid, "--port-file", port_file_.c_str(), static_cast<char*>(nullptr));
         _exit(127);
     }
 
@@ -127,6 +127,12 @@ void FakeTwilio::behave(const nlohmann::json& behaviour) {
 
 nlohmann::json FakeTwilio::messages() {
     return control("messages", nullptr);
+}
+
+std::string FakeTwilio::verify_code(const std::string& to) {
+    // E.164 numbers hold only '+' and digits: '+' is the one character to escape.
+    std::string query = "verify_code?To=%2B" + to.substr(to.starts_with('+') ? 1 : 0);
+    return control(query, nullptr)["code"].get<std::string>();
 }
 
 }  // namespace twofactor::testing

@@ -13,6 +13,7 @@ inline constexpr const char* kFakeAccountSid = "AC0123456789abcdef0123456789abcd
 inline constexpr const char* kFakeAuthToken = "fake-auth-token-0123456789";
 inline constexpr const char* kFakeApiKeySid = "SKfedcba9876543210fedcba9876543210";
 inline constexpr const char* kFakeApiKeySecret = "fake-api-key-secret-0123456789";
+inline constexpr const char* kFakeVerifySid = "VA0123456789abcdef0123456789abcdef";
 
 class FakeTwilio {
 public:
@@ -28,6 +29,7 @@ public:
     void reset();
     void behave(const nlohmann::json& behaviour);
     nlohmann::json messages();  // every recorded Messages request, oldest first
+    std::string verify_code(const std::string& to);  // the code Verify sent to `to`
 
 private:
     void stop();  // ends the process (SIGTERM, then SIGKILL after 5 s) and removes the port file

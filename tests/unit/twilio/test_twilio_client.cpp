@@ -214,6 +214,56 @@ void user_agent_names_the_version(void**) {
     assert_true(contains(agent, "libcurl/"));
 }
 
+// ValidityPeriod goes in the form; the caller's budget cuts the configured deadline.
+void validity_period_and_budget(void**) {
+    fake->behave({{"delay_ms", 1500}, {"times", 1}});
+    TwilioSettings s = settings_for_fake();
+    Loop loop;
+    TwilioClient client(loop.loop, std::move(s));
+    twofactor::TextOptions options;
+    options.validity = std::chrono::seconds(120);
+    options.budget = 400ms;
+    auto started = Clock::now();
+    client.send(kTo, SecureString(std::string_view(kText)), options, loop.collect());
+    assert_int_equal(loop.run(10s), 0);
+    long took = elapsed_ms(started);
+    const SmsResult& r = loop.results[0];
+    assert_false(r.accepted);
+    assert_true(r.may_arrive);
+    assert_int_equal(r.attempts, 1);
+    assert_true(took >= 350 && took < 1400);
+    json record = fake->messages()[0];
+    assert_string_equal(record["form"]["ValidityPeriod"].get<std::string>().c_str(), "120");
+}
+
+// Verify: a verification started (201, pending), checked wrong (200, pending), then right.
+void verify_start_and_check(void**) {
+    TwilioSettings s = settings_for_fake();
+    s.verify_service_sid = twofactor::testing::kFakeVerifySid;
+    s.verify_api_url = fake->url();
+    SmsResult started = [&] {
+        Loop loop;
+        TwilioClient client(loop.loop, s);
+        client.start_verification(kTo, "sms", {}, loop.collect());
+        assert_int_equal(loop.run(10s), 0);
+        return loop.results[0];
+    }();
+    assert_true(started.accepted);
+    assert_string_equal(started.status.c_str(), "pending");
+    assert_true(started.sid.starts_with("VE"));
+    std::string code = fake->verify_code(kTo);
+    for (const std::string& typed : {std::string(code == "000000" ? "111111" : "000000"), code}) {
+        Loop loop;
+        TwilioClient client(loop.loop, s);
+        client.check_verification(kTo, SecureString(std::string_view(typed)), loop.collect());
+        assert_int_equal(loop.run(10s), 0);
+        const SmsResult& r = loop.results[0];
+        assert_int_equal(r.http_status, 200);
+        assert_int_equal(r.accepted, typed == code);
+        assert_string_equal(r.status.c_str(), typed == code ? "approved" : "pending");
+    }
+}
+
 void messaging_service_and_escaping(void**) {
     TwilioSettings s = settings_for_fake();
     s.from.clear();
@@ -555,6 +605,8 @@ int main() {
         cmocka_unit_test_setup(accepted_with_the_right_form, reset_endpoint),
         cmocka_unit_test_setup(api_key_signs_the_request, reset_endpoint),
         cmocka_unit_test_setup(user_agent_names_the_version, reset_endpoint),
+        cmocka_unit_test_setup(validity_period_and_budget, reset_endpoint),
+        cmocka_unit_test_setup(verify_start_and_check, reset_endpoint),
         cmocka_unit_test_setup(messaging_service_and_escaping, reset_endpoint),
         cmocka_unit_test_setup(wrong_token_is_final, reset_endpoint),
         cmocka_unit_test_setup(invalid_number_is_final_and_masked, reset_endpoint),
