@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/errno_text.h"
 #include "daemon/twilio/curl_event_bridge.h"
 #include "daemon/twilio/curl_failure.h"
 #include "daemon/twilio/retry_policy.h"
@@ -221,11 +222,17 @@ struct TwilioClient::Impl {
                                                        " (" + curl_version() + ")"
                                                  : settings.user_agent),
           bridge(event_loop, [this](CURL* easy, CURLcode code) { on_attempt_done(easy, code); }) {
-        if (sd_event_add_defer(loop, &report_due, &Impl::on_report_due, this) < 0) {
-            throw std::runtime_error("cannot add an event source for Twilio results");
+        int r = sd_event_add_defer(loop, &report_due, &Impl::on_report_due, this);
+        if (r < 0)
+            throw std::runtime_error("cannot add an event source for Twilio results: " +
+                                     errno_text(-r));
+        r = sd_event_source_set_enabled(report_due, SD_EVENT_OFF);
+        if (r < 0) {
+            sd_event_source_disable_unref(report_due);
+            throw std::runtime_error("cannot pause the event source for Twilio results: " +
+                                     errno_text(-r));
         }
-        sd_event_source_set_enabled(report_due, SD_EVENT_OFF);
-        sd_event_source_set_description(report_due, "twilio-report");
+        (void)sd_event_source_set_description(report_due, "twilio-report");  // for debugging
         if (!problem && !settings.ca_file.empty()) problem = anchors.load(settings.ca_file);
     }
 
@@ -450,7 +457,9 @@ struct TwilioClient::Impl {
 
     void report_later(Message& message) {
         to_report.push_back(&message);
-        sd_event_source_set_enabled(report_due, SD_EVENT_ONESHOT);
+        // Fails only on a loop that has finished (-ESTALE) or in a forked child (-ECHILD), where
+        // no callback can run any more: nothing to do then.
+        (void)sd_event_source_set_enabled(report_due, SD_EVENT_ONESHOT);
     }
 
     // One report per dispatch, with nothing touched after the callback: it may destroy us.
@@ -459,7 +468,8 @@ struct TwilioClient::Impl {
         if (self->to_report.empty()) return 0;
         Message* raw = self->to_report.front();
         self->to_report.pop_front();
-        if (!self->to_report.empty()) sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        if (!self->to_report.empty())
+            (void)sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);  // as in report_later
 
         std::unique_ptr<Message> message = std::move(self->messages.extract(raw).mapped());
         SmsResult result = std::move(message->result);
