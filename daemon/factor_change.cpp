@@ -35,7 +35,7 @@ void Service::require_current_factor(const Caller& caller, const std::string& us
                           {{"twoFactorId", id->substr(0, 64)},
                            {"message", "the two-factor challenge is unknown, used up or expired"}}};
     }
-    // Recovery codes (issue 11) are to be accepted here too, as wherever a code is.
+    // Recovery codes, once they exist, are to be accepted here too, as wherever a code is.
     auto step = accepted_step(*e, challenge, code.view(), now);
     if (step && store_.use_step(user, *step)) {
         if (challenge) challenges_.erase(challenge->id);

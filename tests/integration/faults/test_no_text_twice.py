@@ -1,8 +1,8 @@
-"""Issue 12, "no text twice", and issue 14 item 2, through pam_twofactor.so against a real
-twofactord and the loopback endpoint: only what Twilio did not take is sent again (429, 503, a
-connection that failed before the request went out). After a 500, 502 or 504, or no answer once
-the request went out, the daemon does not retry: the challenge stays open, the user reads that
-the text may be late and that `resend` sends another, and the code of that text still works."""
+"""No text twice, and failmode=safe only before a challenge exists, through pam_twofactor.so against
+a real twofactord and the loopback endpoint: only what Twilio did not take is sent again (429, 503,
+a connection that failed before the request went out). After a 500, 502 or 504, or no answer once
+the request went out, the daemon does not retry: the challenge stays open, the user reads that the
+text may be late and that `resend` sends another, and the code of that text still works."""
 
 import re
 import time
@@ -102,7 +102,7 @@ class ConnectionClosedOnceSent(LateTextCase):
 
 
 class SlowTwilioWithAShortModuleTimeout(LateTextCase):
-    """Issue 14 item 2 (a): the module waits 10 s, Twilio answers after 25 s. Begin answers
+    """The module waits 10 s, Twilio answers after 25 s. Begin answers
     within the module's timeout with the challenge open, so failmode=safe never lets the user in;
     a wrong code is refused and the late text's code works."""
 
@@ -132,7 +132,7 @@ class SlowTwilioWithAShortModuleTimeout(LateTextCase):
 
 
 class DaemonGoneAtThePrompt(FaultTestCase):
-    """Issue 14 item 2 (b): the daemon goes away while the user sits at the prompt. With
+    """The daemon goes away while the user sits at the prompt. With
     failmode=safe the user is refused whatever they type; only a daemon that cannot be reached
     to start the challenge lets them in."""
 

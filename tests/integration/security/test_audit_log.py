@@ -1,4 +1,4 @@
-"""The daemon's log as evidence (issue 14 item 6, issue 13's audit trail).
+"""The daemon's log as evidence, and the audit trail.
 
 Forged lines: a newline or other control character in PAM_RHOST, PAM_TTY, the service or a
 caller's ipAddress is escaped, so no caller writes a line of its own into the log. The audit

@@ -1,4 +1,4 @@
-"""A user removes or swaps their own second factor only with a code of it (issue 14, item 1).
+"""A user removes or swaps their own second factor only with a code of it.
 
 One session as the user (a phished password and one relayed code) must not become permanent
 access: for a non-root caller, `disable` and an `enable` over an existing enrollment need a

@@ -1,4 +1,4 @@
-"""Files other users could change or read (issue 14, item 8). A configuration, secret file or key
+"""Files other users could change or read. A configuration, secret file or key
 that another user owns or may write would let them change what the daemon does: it refuses to
 start, naming the file and the fix. A configuration or secret file other users may read gives the
 Twilio token away: the daemon starts and warns."""

@@ -1,7 +1,7 @@
-"""The key and the database belong together (issue 14, items 3 and 4). A database that vanished
-while its key stayed, a key file that vanished while its database stayed, and another valid key
-each stop the daemon with a clear error before it reads or writes anything; nothing starts over
-empty by itself. Starting afresh is deliberate: an empty database file."""
+"""The key and the database belong together. A database that vanished while its key stayed, a key
+file that vanished while its database stayed, and another valid key each stop the daemon with a
+clear error before it reads or writes anything; nothing starts over empty by itself. Starting afresh
+is deliberate: an empty database file."""
 
 import os
 import secrets

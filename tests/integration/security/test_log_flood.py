@@ -1,4 +1,4 @@
-"""A local user cannot flood the log or start challenges without end (issue 14, item 5).
+"""A local user cannot flood the log or start challenges without end.
 
 Lines a non-root caller causes (surplus connections, malformed messages, challenges begun) are
 limited per uid: past the budget they are held back, and one line says that they are. And a

@@ -1,9 +1,8 @@
-"""Root's setup texts and the limits other users fill (issue 14 item 9, issue 12's bulk
-enrollment). Setup texts from local users to a number fill that number's hourly limit for local
-users only: root's own text to it still goes out. Root's setup texts count against the
-per-number and machine-wide limits only, so an administrator enrolls 200 users in one go; and
-local users together may use only half of the machine-wide limit, so they cannot hold root back
-there either."""
+"""Root's setup texts (bulk enrollment) and the limits other users fill. Setup texts from local
+users to a number fill that number's hourly limit for local users only: root's own text to it still
+goes out. Root's setup texts count against the per-number and machine-wide limits only, so an
+administrator enrolls 200 users in one go; and local users together may use only half of the
+machine-wide limit, so they cannot hold root back there either."""
 
 from security_support import SecurityTestCase, error_of, main, merged, require_root
 

@@ -246,7 +246,7 @@ void test_not_enrolled(void**) {
     }
 }
 
-// Issue 14 item 7: where NSS ignores case, "ALICE" is the account alice; the daemon is asked
+// Where NSS ignores case, "ALICE" is the account alice; the daemon is asked
 // about alice, whose enrollment it holds, and nullok does not wave ALICE through.
 void test_user_name_is_the_accounts_own(void**) {
     FakeDaemon daemon;
@@ -410,7 +410,7 @@ void test_hang_up_mid_login(void**) {
     assert_true(log_contains("closed the connection"));
 }
 
-// Issue 14 item 2: once a challenge exists, failmode=safe no longer applies; a daemon that
+// Once a challenge exists, failmode=safe no longer applies; a daemon that
 // goes away while the user sits at the prompt is a refusal, whatever was typed.
 void test_daemon_gone_after_begin_is_a_refusal_even_with_failmode_safe(void**) {
     // The daemon stops between Begin and Complete: the socket is gone when the code is typed.
