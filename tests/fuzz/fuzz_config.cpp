@@ -4,6 +4,7 @@
 // Both readers see the same name, so a syntax error must come out of both word for word, and
 // whatever load_settings() accepts must lie within the ranges settings.h documents.
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -24,6 +25,9 @@ class ConfigFile {
 public:
     ConfigFile() : fd_(memfd_create("fuzz_config", MFD_CLOEXEC)) {
         FUZZ_CHECK(fd_ >= 0, "memfd_create failed");
+        // A memfd is born 0777; the daemon refuses a config others could change
+        // (security_file_trust).
+        FUZZ_CHECK(fchmod(fd_, 0600) == 0, "fchmod failed");
         path_ = "/proc/self/fd/" + std::to_string(fd_);
     }
     const std::string& write(std::string_view text) {
