@@ -45,6 +45,8 @@ inline constexpr const char* DeliveryFailed = "io.twofactor.DeliveryFailed";
 inline constexpr const char* RateLimited = "io.twofactor.RateLimited";
 inline constexpr const char* MethodNotFound = "io.twofactor.MethodNotFound";
 inline constexpr const char* InternalError = "io.twofactor.InternalError";
+// The daemon cannot reach its store (PostgreSQL down): the module applies its failmode.
+inline constexpr const char* Unavailable = "io.twofactor.Unavailable";
 }  // namespace error
 
 // One JSON object and its NUL; throws std::length_error if it would exceed kMaxMessage.

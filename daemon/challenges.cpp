@@ -4,7 +4,6 @@
 
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 namespace twofactor {
 namespace {
@@ -33,94 +32,67 @@ std::string random_id() {
 
 }  // namespace
 
-Challenge& Challenges::create(const std::string& user, Delivery delivery, std::int64_t now,
-                              std::int64_t lifetime, int attempts, int resends) {
+Challenge Challenges::create(const std::string& user, Delivery delivery, std::int64_t now,
+                             std::int64_t lifetime, int attempts, int resends,
+                             std::optional<std::uint64_t> texted_step,
+                             const std::string& ip_address, const std::string& service) {
     // Only this user's: a sweep of every open challenge on each login would cost O(all of
     // them); housekeeping sweeps the rest every minute, and find() drops what it meets expired.
-    expire_user(user, now);
-    if (ids_by_user_.count(user) >= kPerUser) {
-        std::string oldest_id;
-        std::int64_t oldest = INT64_MAX;
-        auto [first, last] = ids_by_user_.equal_range(user);
-        for (auto it = first; it != last; ++it) {
-            const auto& c = by_id_.at(it->second);
-            if (c.expires_at < oldest) {
-                oldest = c.expires_at;
-                oldest_id = c.id;
-            }
+    auto open = store_.challenges_of(user);
+    std::size_t live = 0;
+    const Challenge* oldest = nullptr;
+    for (const auto& c : open) {
+        if (c.expires_at <= now) {
+            store_.delete_challenge(c.id);
+            continue;
         }
-        erase(oldest_id);
+        ++live;
+        if (oldest == nullptr || c.expires_at < oldest->expires_at) oldest = &c;
     }
-    std::string id = random_id();
-    while (by_id_.count(id)) id = random_id();
+    if (live >= kPerUser && oldest != nullptr) store_.delete_challenge(oldest->id);
+
     Challenge c;
-    c.id = id;
+    c.id = random_id();  // 128 random bits: a collision is not a case to handle
     c.user = user;
     c.delivery = delivery;
+    c.texted_step = texted_step;
     c.expires_at = now + lifetime;
     c.attempts_left = attempts;
     c.resends_left = resends;
-    ids_by_user_.emplace(user, id);
-    return by_id_.emplace(id, std::move(c)).first->second;
+    c.ip_address = ip_address;
+    c.service = service;
+    store_.put_challenge(c);
+    return c;
 }
 
-Challenge* Challenges::find(const std::string& id, std::int64_t now) {
-    auto it = by_id_.find(id);
-    if (it == by_id_.end()) return nullptr;
-    if (it->second.expires_at <= now) {
-        erase(id);
-        return nullptr;
+std::optional<Challenge> Challenges::find(const std::string& id, std::int64_t now) {
+    auto c = store_.get_challenge(id);
+    if (!c) return std::nullopt;
+    if (c->expires_at <= now) {
+        store_.delete_challenge(id);
+        return std::nullopt;
     }
-    return &it->second;
+    return c;
 }
 
 void Challenges::erase(const std::string& id) {
-    auto it = by_id_.find(id);
-    if (it == by_id_.end()) return;
-    auto [first, last] = ids_by_user_.equal_range(it->second.user);
-    for (auto u = first; u != last; ++u) {
-        if (u->second == id) {
-            ids_by_user_.erase(u);
-            break;
-        }
-    }
-    by_id_.erase(it);
+    store_.delete_challenge(id);
 }
 
 void Challenges::erase_user(const std::string& user) {
-    auto [first, last] = ids_by_user_.equal_range(user);
-    for (auto it = first; it != last; ++it) by_id_.erase(it->second);
-    ids_by_user_.erase(user);
+    store_.delete_challenges_of(user);
 }
 
 void Challenges::expire(std::int64_t now) {
-    for (auto it = by_id_.begin(); it != by_id_.end();) {
-        if (it->second.expires_at <= now) {
-            std::string id = it->first;
-            ++it;
-            erase(id);
-        } else {
-            ++it;
-        }
-    }
+    store_.expire_challenges(now);
 }
 
-void Challenges::expire_user(const std::string& user, std::int64_t now) {
-    std::vector<std::string> expired;
-    auto [first, last] = ids_by_user_.equal_range(user);
-    for (auto it = first; it != last; ++it) {
-        if (by_id_.at(it->second).expires_at <= now) expired.push_back(it->second);
+std::set<std::uint64_t> Challenges::reserved_steps(const std::string& user) {
+    std::set<std::uint64_t> steps;
+    for (const auto& c : store_.challenges_of(user)) {
+        if (c.texted_step) steps.insert(*c.texted_step);
     }
-    for (const auto& id : expired) erase(id);
-}
-
-bool Challenges::step_reserved(const std::string& user, std::uint64_t step) const {
-    auto [first, last] = ids_by_user_.equal_range(user);
-    for (auto it = first; it != last; ++it) {
-        const auto& c = by_id_.at(it->second);
-        if (c.texted_step && *c.texted_step == step) return true;
-    }
-    return false;
+    return steps;
 }
 
 }  // namespace twofactor

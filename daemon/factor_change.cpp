@@ -27,7 +27,7 @@ void Service::require_current_factor(const Caller& caller, const std::string& us
                                        code_field + ")"}}};
     SecureString code(std::move(*given));
     // A texted code belongs to a challenge (Begin, `twofactorctl login`); an app's code needs none.
-    Challenge* challenge = nullptr;
+    std::optional<Challenge> challenge;
     if (auto id = params::optional_string(p, "twoFactorId", 64)) {
         challenge = challenges_.find(*id, now);
         if (!challenge || challenge->user != user)
@@ -36,7 +36,7 @@ void Service::require_current_factor(const Caller& caller, const std::string& us
                            {"message", "the two-factor challenge is unknown, used up or expired"}}};
     }
     // Recovery codes, once they exist, are to be accepted here too, as wherever a code is.
-    auto step = accepted_step(*e, challenge, code.view(), now);
+    auto step = accepted_step(*e, challenge ? &*challenge : nullptr, code.view(), now);
     if (step && store_.use_step(user, *step)) {
         if (challenge) challenges_.erase(challenge->id);
         store_.put_failures(user, FailureState{});

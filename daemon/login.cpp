@@ -34,18 +34,19 @@ TextOptions text_options(const Challenge& c, std::int64_t now,
 
 }  // namespace
 
-std::uint64_t Service::next_unused_step(const std::string& user, std::uint64_t from) const {
+std::uint64_t Service::next_unused_step(const std::string& user, std::uint64_t from) {
     // Bounded: a user has at most Challenges::kPerUser open challenges and three steps around
     // now can be used by an app, so a free step is always among the next few.
+    const auto reserved = challenges_.reserved_steps(user);
     std::uint64_t step = from;
     for (int i = 0; i < 64; ++i, ++step) {
-        if (!challenges_.step_reserved(user, step) && !store_.step_used(user, step)) return step;
+        if (!reserved.count(step) && !store_.step_used(user, step)) return step;
     }
     return step;
 }
 
 std::optional<std::uint64_t> Service::accepted_step(const Enrollment& e, const Challenge* challenge,
-                                                    std::string_view code, std::int64_t now) const {
+                                                    std::string_view code, std::int64_t now) {
     if (!is_code_shaped(code)) return std::nullopt;
     std::optional<std::uint64_t> match;
     if (challenge && challenge->texted_step &&
@@ -62,22 +63,17 @@ std::optional<std::uint64_t> Service::accepted_step(const Enrollment& e, const C
 
 void Service::record_failure(const std::string& user, std::int64_t now, std::string_view rhost,
                              std::string_view service) {
-    FailureState state = store_.get_failures(user);
-    if (state.failures == 0 || now - state.first_failure >= settings_.login.lockout_window) {
-        state.failures = 0;
-        state.first_failure = now;
-    }
-    state.failures += 1;
-    if (state.failures >= settings_.login.lockout_failures) {
-        state.locked_until = now + settings_.login.lockout_duration;
+    // One statement in the store: wrong codes typed on several hosts at once all count.
+    const LockoutPolicy policy{settings_.login.lockout_failures, settings_.login.lockout_window,
+                               settings_.login.lockout_duration};
+    FailureState state = store_.add_failure(user, now, policy);
+    if (state.failures >= policy.failures)
         log::warning("account locked after repeated wrong codes",
                      {{"event", "lockout"},
                       {"user", user},
                       {"rhost", rhost},
                       {"service", service},
                       {"failures", std::to_string(state.failures)}});
-    }
-    store_.put_failures(user, state);
 }
 
 void Service::begin(const Caller& caller, const json& p, Respond& respond) {
@@ -105,10 +101,12 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     challenge_starts_.record(user, now);
 
     const auto& login = settings_.login;
-    Challenge& c = challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
-                                      login.resends);
-    c.ip_address = ip;
-    c.service = service;
+    // A step no other open challenge of this user holds and no login used: sudo typed seconds
+    // after an SSH login gets a working code of its own.
+    std::optional<std::uint64_t> step;
+    if (e->delivery == Delivery::TextMessage) step = next_unused_step(user, totp_step(now));
+    Challenge c = challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
+                                     login.resends, step, ip, service);
     if (log::from_caller(caller.uid))
         log::info("two-factor challenge started", {{"user", user},
                                                    {"ip", ip},
@@ -132,12 +130,8 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
         return;
     }
 
-    // A step no other open challenge of this user holds and no login used: sudo typed seconds
-    // after an SSH login gets a working code of its own.
-    std::uint64_t step = next_unused_step(user, totp_step(now));
-    c.texted_step = step;
     record_text(user, now);
-    std::string code = totp_code(e->secret.view(), step);
+    std::string code = totp_code(e->secret.view(), *step);
     std::string id = c.id;
     send_text(e->mobile_phone, code, user, text_options(c, now, caller_timeout),
               [this, respond, reply = std::move(reply), id](const SmsResult& result) mutable {
@@ -163,20 +157,21 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     params::only(p, {"twoFactorId"});
     std::string id = params::required_string(p, "twoFactorId", 64);
     std::int64_t now = clock_();
-    Challenge* c = challenges_.find(id, now);
+    auto c = challenges_.find(id, now);
     if (!c) throw not_found(id);
     authorize(caller, c->user);
     if (c->delivery != Delivery::TextMessage || (!c->texted_step && !uses_verify()))
         throw params::invalid("twoFactorId",
                               "this challenge is answered with an authenticator app");
-    if (c->resends_left <= 0)
-        throw Refusal{err::RateLimited,
-                      {{"retryAfter", c->expires_at - now},
-                       {"message", "the code was resent too many times"}}};
+    const Refusal resent_too_often{
+        err::RateLimited,
+        {{"retryAfter", c->expires_at - now}, {"message", "the code was resent too many times"}}};
+    if (c->resends_left <= 0) throw resent_too_often;
     check_text_limits(c->user, now);
     auto e = store_.get_enrollment(c->user);
     if (!e) throw not_found(id);
-    c->resends_left -= 1;
+    // Taken in the store: two hosts resending at once cannot both use the last resend.
+    if (!store_.spend_resend(id)) throw resent_too_often;
     record_text(c->user, now);
     if (uses_verify()) {
         resend_verification(*c, *e, respond);
@@ -203,7 +198,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     SecureString code(params::required_string(p, "code", 64));
     std::string ip = params::optional_string(p, "ipAddress", 255).value_or("");
     std::int64_t now = clock_();
-    Challenge* c = challenges_.find(id, now);
+    auto c = challenges_.find(id, now);
     if (!c) throw not_found(id);
     authorize(caller, c->user);
     std::string user = c->user;
@@ -214,7 +209,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
         throw not_found(id);
     }
 
-    auto step = accepted_step(*e, c, code.view(), now);
+    auto step = accepted_step(*e, &*c, code.view(), now);
     // use_step is the single-use guard: of two logins racing with one code, one wins.
     if (step && store_.use_step(user, *step)) {
         challenges_.erase(id);
@@ -235,8 +230,9 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
 Refusal Service::wrong_code(Challenge& c, const std::string& ip, std::int64_t now) {
     std::string id = c.id;
     std::string user = c.user;
-    c.attempts_left -= 1;
-    int left = c.attempts_left;
+    // Taken in the store: wrong codes sent to two hosts for one challenge both count.
+    int left = store_.spend_attempt(id).value_or(0);
+    c.attempts_left = left;
     const std::string rhost = ip.empty() ? c.ip_address : ip;
     const std::string service = c.service;
     if (left <= 0) challenges_.erase(id);

@@ -108,21 +108,34 @@ Options parse_options(int argc, char** argv) {
     return o;
 }
 
+// A systemd credential's content without its trailing newline; empty when not passed.
+std::string read_credential(const char* name) {
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    if (!dir) return {};
+    std::ifstream in(std::string(dir) + "/" + name, std::ios::binary);
+    if (!in) return {};
+    std::ostringstream content;
+    content << in.rdbuf();
+    std::string value = content.str();
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+    return value;
+}
+
 // systemd's credentials win over the config file: the secrets then never sit in /etc.
 void apply_credentials(Settings& settings) {
-    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
-    if (!dir) return;
-    for (auto [name, target] :
-         {std::pair{"twilio-auth-token", &settings.twilio.auth_token},
-          std::pair{"twilio-api-key-secret", &settings.twilio.api_key_secret}}) {
-        std::ifstream in(std::string(dir) + "/" + name, std::ios::binary);
-        if (!in) continue;
-        std::ostringstream content;
-        content << in.rdbuf();
-        std::string value = content.str();
-        while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-        if (!value.empty()) *target = SecureString(std::move(value));
-    }
+    if (std::string token = read_credential("twilio-auth-token"); !token.empty())
+        settings.twilio.auth_token = SecureString(std::move(token));
+    if (std::string secret = read_credential("twilio-api-key-secret"); !secret.empty())
+        settings.twilio.api_key_secret = SecureString(std::move(secret));
+    if (std::string password = read_credential("postgresql-password"); !password.empty())
+        settings.store.password = SecureString(std::move(password));
+}
+
+// Where the store is, for the log: the SQLite file, or the PostgreSQL conninfo (which never
+// holds the password).
+std::string store_name(const StoreSettings& store) {
+    return store.backend == StoreSettings::Backend::Postgresql ? "postgresql: " + store.conninfo
+                                                               : store.database;
 }
 
 std::int64_t unix_now() {
@@ -185,12 +198,16 @@ int run(const Options& options) {
     // The key and the database are checked together before either is created or written.
     const std::string& database = settings.daemon.database;
     const bool key_was_there = key_exists(settings.daemon.key_file);
-    check_key_and_database(key_was_there, key_name(settings.daemon.key_file), database);
+    // A PostgreSQL database is no file next to the key: there the key check value alone decides.
+    if (settings.store.backend == StoreSettings::Backend::Sqlite)
+        check_key_and_database(key_was_there, key_name(settings.daemon.key_file), database);
     Cipher cipher(load_key(settings.daemon.key_file));
     if (!key_was_there)
         log::notice("created a new encryption key", {{"key_file", settings.daemon.key_file}});
-    Store store(database, cipher);
-    check_key(store, cipher, key_name(settings.daemon.key_file), database);
+    settings.store.database = database;
+    std::unique_ptr<Store> opened = open_store(settings.store, cipher);
+    Store& store = *opened;
+    check_key(store, cipher, key_name(settings.daemon.key_file), store_name(settings.store));
 
     sd_event* loop = nullptr;
     int r = sd_event_default(&loop);
@@ -226,7 +243,7 @@ int run(const Options& options) {
                                      " s: " + errno_text(-r));
 
         log::notice("ready", {{"socket", listener.bound_here ? listener.path : "socket-activated"},
-                              {"database", settings.daemon.database}});
+                              {"database", store_name(settings.store)}});
         sd_notify(0, "READY=1\nSTATUS=Serving two-factor requests");
         status = sd_event_loop(loop);
         if (status < 0) log::error("the event loop failed", {{"error", errno_text(-status)}});

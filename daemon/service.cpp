@@ -20,7 +20,7 @@ Service::Service(const Settings& settings, Store& store, Messenger& messenger, C
       store_(store),
       messenger_(messenger),
       clock_(std::move(clock)),
-      user_texts_(settings.sms.user_texts_per_hour, 3600),
+      challenges_(store),
       enroll_texts_(settings.sms.enroll_texts_per_hour, 3600),
       number_texts_(settings.sms.user_texts_per_hour, 3600),
       all_texts_(settings.sms.texts_per_minute, 60),
@@ -49,6 +49,10 @@ void Service::handle(const Caller& caller, const protocol::Request& request, Res
         (this->*(handler->second))(caller, request.parameters, respond);
     } catch (const Refusal& refusal) {
         respond(protocol::make_error(refusal.error, refusal.parameters));
+    } catch (const StoreUnavailable& e) {
+        log::error("the store is unavailable", {{"error", e.what()}});
+        respond(protocol::make_error(err::Unavailable,
+                                     {{"message", "the daemon's database cannot be reached"}}));
     } catch (const StoreError& e) {
         log::error("database failure", {{"error", e.what()}});
         respond(protocol::make_error(err::InternalError,
@@ -76,7 +80,7 @@ std::string Service::normalize_number(const std::string& input) const {
     return number;
 }
 
-void Service::check_lock(const std::string& user, std::int64_t now) const {
+void Service::check_lock(const std::string& user, std::int64_t now) {
     FailureState state = store_.get_failures(user);
     if (state.locked_until > now)
         throw Refusal{err::Locked,
@@ -85,9 +89,15 @@ void Service::check_lock(const std::string& user, std::int64_t now) const {
                        {"message", "the account is locked after too many wrong codes"}}};
 }
 
+std::int64_t Service::user_text_wait(const std::string& user_key, std::int64_t now) {
+    constexpr std::int64_t kHour = 3600;
+    const WindowCount sent = store_.count_events("text:" + user_key, now - kHour);
+    if (sent.count < settings_.sms.user_texts_per_hour) return 0;
+    return std::max<std::int64_t>(sent.oldest + kHour - now, 1);
+}
+
 void Service::check_text_limits(const std::string& user_key, std::int64_t now) {
-    std::int64_t wait =
-        std::max(user_texts_.retry_after(user_key, now), all_texts_.retry_after("", now));
+    std::int64_t wait = std::max(user_text_wait(user_key, now), all_texts_.retry_after("", now));
     if (wait > 0)
         throw Refusal{
             err::RateLimited,
@@ -95,7 +105,7 @@ void Service::check_text_limits(const std::string& user_key, std::int64_t now) {
 }
 
 void Service::record_text(const std::string& user_key, std::int64_t now) {
-    user_texts_.record(user_key, now);
+    store_.record_event("text:" + user_key, now);
     all_texts_.record("", now);
 }
 
@@ -294,7 +304,7 @@ void Service::unlock(const Caller& caller, const json& p, Respond& respond) {
 void Service::housekeeping() {
     std::int64_t now = clock_();
     challenges_.expire(now);
-    user_texts_.sweep(now);
+    store_.prune_events(now - 3600);
     enroll_texts_.sweep(now);
     number_texts_.sweep(now);
     all_texts_.sweep(now);

@@ -70,15 +70,18 @@ private:
     // Shared checks.
     void authorize(const Caller& caller, const std::string& user) const;
     std::string normalize_number(const std::string& input) const;
-    void check_lock(const std::string& user, std::int64_t now) const;
+    void check_lock(const std::string& user, std::int64_t now);
     void check_text_limits(const std::string& user_key, std::int64_t now);
+    // Seconds until the user (or "uid:N") may be texted again under the hourly limit, counted
+    // in the store across hosts; 0 when now.
+    std::int64_t user_text_wait(const std::string& user_key, std::int64_t now);
     void record_text(const std::string& user_key, std::int64_t now);
     void check_setup_text_limits(const Caller& caller, const std::string& phone, std::int64_t now);
     void record_setup_text(const Caller& caller, const std::string& phone, std::int64_t now);
     static std::string number_key(const Caller& caller, const std::string& phone);
-    std::uint64_t next_unused_step(const std::string& user, std::uint64_t from) const;
+    std::uint64_t next_unused_step(const std::string& user, std::uint64_t from);
     std::optional<std::uint64_t> accepted_step(const Enrollment& e, const Challenge* challenge,
-                                               std::string_view code, std::int64_t now) const;
+                                               std::string_view code, std::int64_t now);
     // The remote host and PAM service, when known, go into the lockout's audit event.
     void record_failure(const std::string& user, std::int64_t now, std::string_view rhost = {},
                         std::string_view service = {});
@@ -104,7 +107,8 @@ private:
     Messenger& messenger_;
     Clock clock_;
     Challenges challenges_;
-    RateLimiter user_texts_;         // per enrolled user, per hour
+    // Texts per user count in the store, so that every host of a fleet sees the same hour; the
+    // other limits protect this host and stay in memory.
     RateLimiter enroll_texts_;       // per non-root uid enrolling itself, per hour
     RateLimiter number_texts_;       // per destination number, per hour: nobody's phone is flooded
     RateLimiter all_texts_;          // everything, per minute: the Twilio bill

@@ -34,6 +34,8 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
       "texts_per_minute", "enroll_texts_per_hour"}},
     {"login", {"challenge_lifetime", "tries", "resends", "challenges_per_minute"}},
     {"lockout", {"failures", "window", "duration"}},
+    {"store", {"backend"}},
+    {"postgresql", {"conninfo", "password_file", "connect_timeout"}},
 };
 
 class Reader {
@@ -207,6 +209,30 @@ void read_twilio(const Reader& r, TwilioSettings& twilio) {
     r.number("twilio", "max_attempts", twilio.max_attempts, 1, 10);
 }
 
+void read_store(const Reader& r, StoreSettings& store) {
+    if (auto v = r.ini().get("store", "backend")) {
+        if (v->value == "sqlite")
+            store.backend = StoreSettings::Backend::Sqlite;
+        else if (v->value == "postgresql")
+            store.backend = StoreSettings::Backend::Postgresql;
+        else
+            r.fail(*v, "backend must be sqlite or postgresql, not '" + v->value + "'");
+    }
+    r.text("postgresql", "conninfo", store.conninfo);
+    r.number("postgresql", "connect_timeout", store.connect_timeout, 1, 60);
+    std::string password_file;
+    r.text("postgresql", "password_file", password_file);
+    if (!password_file.empty()) store.password = SecureString(read_secret_file(password_file));
+    if (store.backend == StoreSettings::Backend::Postgresql && store.conninfo.empty())
+        r.fail(*r.ini().get("store", "backend"),
+               "backend = postgresql needs [postgresql] conninfo");
+    // A password in the connection string would sit in a world-readable file.
+    if (store.conninfo.find("password") != std::string::npos)
+        r.fail(*r.ini().get("postgresql", "conninfo"),
+               "conninfo must not hold the password; use password_file or the credential "
+               "postgresql-password");
+}
+
 }  // namespace
 
 Settings load_settings(const std::string& path, bool must_exist) {
@@ -257,6 +283,7 @@ Settings load_settings(const std::string& path, bool must_exist) {
     r.number("lockout", "failures", s.login.lockout_failures, 1, 100);
     r.number("lockout", "window", s.login.lockout_window, 1, 86400);
     r.number("lockout", "duration", s.login.lockout_duration, 1, 86400);
+    read_store(r, s.store);
     return s;
 }
 

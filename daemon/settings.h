@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/store.h"
 #include "daemon/twilio/twilio.h"
 
 namespace twofactor {
@@ -42,6 +43,9 @@ struct DaemonSettings {
 
 struct Settings {
     DaemonSettings daemon;
+    // [store] backend, [postgresql] conninfo, password_file, connect_timeout; `database` is
+    // copied from [daemon] database once the command line has had its say.
+    StoreSettings store;
     TwilioSettings twilio;
     SmsSettings sms;
     LoginSettings login;

@@ -17,7 +17,7 @@ void Service::check_setup_text_limits(const Caller& caller, const std::string& p
     const std::string uid_key = "uid:" + std::to_string(caller.uid);
     if (!caller.is_root()) {
         refuse(enroll_texts_.retry_after(uid_key, now), "too many enrollment texts");
-        refuse(user_texts_.retry_after(uid_key, now), "too many text messages; try again later");
+        refuse(user_text_wait(uid_key, now), "too many text messages; try again later");
         refuse(local_setup_texts_.retry_after("", now), "too many text messages; try again later");
     }
     refuse(number_texts_.retry_after(number_key(caller, phone), now),
@@ -31,7 +31,7 @@ void Service::record_setup_text(const Caller& caller, const std::string& phone, 
     if (caller.is_root()) return;
     const std::string uid_key = "uid:" + std::to_string(caller.uid);
     enroll_texts_.record(uid_key, now);
-    user_texts_.record(uid_key, now);
+    store_.record_event("text:" + uid_key, now);
     local_setup_texts_.record("", now);
 }
 

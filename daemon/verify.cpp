@@ -107,7 +107,7 @@ void Service::check_verification(const std::string& id, const Enrollment& e, Sec
                 respond(protocol::make_reply({{"user", user}}));
                 return;
             }
-            Challenge* c = challenges_.find(id, now);
+            auto c = challenges_.find(id, now);
             if (result.http_status == 200 && result.status == "pending") {
                 if (!c) return respond(expired(id));
                 Refusal refusal = wrong_code(*c, ip, now);

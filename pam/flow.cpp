@@ -174,7 +174,12 @@ private:
     // daemon keeps an idle connection open.
     CallResult call(std::string_view method, const json& parameters) {
         Client client(options_.socket, options_.timeout);
-        return client.call(method, parameters);
+        CallResult reply = client.call(method, parameters);
+        // The daemon answered but cannot reach its store (a fleet's PostgreSQL is down): the
+        // same as no daemon at all, so failmode decides.
+        if (reply.error == protocol::error::Unavailable)
+            throw Unreachable(std::string(method) + ": the daemon cannot reach its database");
+        return reply;
     }
 
     bool inside_groups() {

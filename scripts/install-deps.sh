@@ -10,7 +10,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
     build-essential cmake pkg-config git ca-certificates \
     libpam0g-dev libsystemd-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev \
-    libcmocka-dev nlohmann-json3-dev \
+    libcmocka-dev nlohmann-json3-dev libpq-dev postgresql \
     libqrencode-dev qrencode zbar-tools \
     python3 python3-pexpect sqlite3 \
     pamtester libpam-wrapper openssh-server openssh-client sudo expect passwd util-linux \

@@ -28,6 +28,7 @@ std::string_view lead_for(std::string_view name) {
     if (name == "RateLimited") return "too many text messages";
     if (name == "MethodNotFound") return "the daemon does not know this command";
     if (name == "InternalError") return "the daemon failed";
+    if (name == "Unavailable") return "the daemon cannot reach its database";
     return "";
 }
 
@@ -141,6 +142,8 @@ int report_error(const CallResult& result, bool as_json) {
         print_json(json{{"error", result.error}, {"parameters", result.parameters}});
     else
         print_error_line(error_sentence(result));
+    // The daemon is there but its store is not: to a script, the same as no daemon.
+    if (result.error == protocol::error::Unavailable) return kExitUnreachable;
     return kExitRefused;
 }
 

@@ -1,7 +1,8 @@
-// The daemon's SQLite database: enrollments (secret and phone encrypted), used steps, failure
-// counts and lockouts. WAL mode, schema versioned by PRAGMA user_version.
-// Each sealed value's associated data is its column and the user name, so a blob moved to another
-// user, or from the phone column to the secret column, does not decrypt.
+// The daemon's store: enrollments (secret and phone encrypted), used steps, failure counts and
+// lockouts, open login challenges and per-user text counts. One interface, two backends: SQLite
+// (one host, the default) and PostgreSQL (a fleet of hosts sharing one database). Every rule that
+// must hold across hosts (a step used once, one lockout count, one text limit) is decided by the
+// database in one statement or one transaction, never by a read in the daemon and a write after.
 #pragma once
 
 #include <cstdint>
@@ -10,18 +11,24 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/secure.h"
 #include "daemon/store/cipher.h"
 #include "daemon/store/key_check.h"
-
-struct sqlite3;
 
 namespace twofactor {
 
 class StoreError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+// The database cannot be reached now (PostgreSQL down, the network cut). The call is answered
+// Unavailable; the next call tries to reconnect.
+class StoreUnavailable : public StoreError {
+public:
+    using StoreError::StoreError;
 };
 
 enum class Delivery { TextMessage, None };
@@ -42,51 +49,98 @@ struct FailureState {
     std::int64_t locked_until = 0;   // Unix seconds, 0 if not locked
 };
 
+struct LockoutPolicy {
+    int failures = 10;            // this many in the window lock the account
+    std::int64_t window = 900;    // seconds
+    std::int64_t duration = 900;  // seconds
+};
+
+// A login challenge (the model's twoFactorId).
+struct Challenge {
+    std::string id;
+    std::string user;
+    Delivery delivery = Delivery::TextMessage;
+    std::optional<std::uint64_t> texted_step;  // the step whose code was texted, if any
+    std::int64_t expires_at = 0;               // Unix seconds
+    int attempts_left = 0;
+    int resends_left = 0;
+    std::string ip_address;
+    std::string service;  // the PAM service that began it, for the audit trail
+};
+
+// Events counted in a sliding window: how many, and when the oldest of them was.
+struct WindowCount {
+    std::int64_t count = 0;
+    std::int64_t oldest = 0;  // Unix seconds, 0 when count is 0
+};
+
 class Store : public KeyCheckStore {
 public:
-    // Opens or creates the database (file mode 0600), sets WAL, runs forward migrations.
-    // Throws StoreError naming the path and SQLite's message.
-    Store(const std::string& path, const Cipher& cipher);
-    ~Store() override;
+    virtual ~Store() = default;
+    Store() = default;
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    static int schema_version();  // the version this build migrates to
-
     // Insert or replace; committed (durable) when it returns.
-    void put_enrollment(const Enrollment& e);
-    // Enabling in one transaction: the enrollment replaces any earlier one, its steps and failures
-    // are cleared, and the step whose code enabled it is recorded as used. A crash leaves either
-    // everything or nothing.
-    void enable(const Enrollment& e, std::uint64_t accepted_step);
-    std::optional<Enrollment> get_enrollment(const std::string& user) const;
-    bool remove_enrollment(const std::string& user);  // also clears steps and failures
-    std::int64_t count_enrollments() const;
+    virtual void put_enrollment(const Enrollment& e) = 0;
+    // Enabling in one transaction: the enrollment replaces any earlier one, its steps, failures
+    // and open challenges are cleared, and the step whose code enabled it is recorded as used.
+    virtual void enable(const Enrollment& e, std::uint64_t accepted_step) = 0;
+    virtual std::optional<Enrollment> get_enrollment(const std::string& user) const = 0;
+    // Also clears steps, failures and open challenges.
+    virtual bool remove_enrollment(const std::string& user) = 0;
+    virtual std::int64_t count_enrollments() const = 0;
 
     // Records that a step was accepted for the user. Returns false, changing nothing, if that
-    // step was already recorded. Atomic: one INSERT ... ON CONFLICT DO NOTHING statement.
-    bool use_step(const std::string& user, std::uint64_t step);
-    bool step_used(const std::string& user, std::uint64_t step) const;
+    // step was already recorded. Atomic across every daemon sharing the database: one INSERT
+    // ... ON CONFLICT DO NOTHING against the primary key.
+    virtual bool use_step(const std::string& user, std::uint64_t step) = 0;
+    virtual bool step_used(const std::string& user, std::uint64_t step) = 0;
     // Forgets used steps older than `before` (they can no longer be accepted anyway).
-    void prune_steps(std::uint64_t before);
+    virtual void prune_steps(std::uint64_t before) = 0;
 
-    FailureState get_failures(const std::string& user) const;
-    void put_failures(const std::string& user, const FailureState& state);
+    virtual FailureState get_failures(const std::string& user) = 0;
+    virtual void put_failures(const std::string& user, const FailureState& state) = 0;
+    // Counts one wrong code in one atomic step (a new window when the last one is over; a lock
+    // when the count reaches the policy's) and returns the state after it.
+    virtual FailureState add_failure(const std::string& user, std::int64_t now,
+                                     const LockoutPolicy& policy) = 0;
 
-    // Named values about the database itself (the key check value).
-    std::optional<std::string> get_metadata(const std::string& name) const override;
-    void put_metadata(const std::string& name, const std::string& value) override;
-    std::optional<bool> sample_enrollment_opens() const override;
+    // Open challenges. `c.id` must be new.
+    virtual void put_challenge(const Challenge& c) = 0;
+    // The challenge, expired or not (the caller decides).
+    virtual std::optional<Challenge> get_challenge(const std::string& id) = 0;
+    virtual std::vector<Challenge> challenges_of(const std::string& user) = 0;
+    virtual bool delete_challenge(const std::string& id) = 0;
+    virtual void delete_challenges_of(const std::string& user) = 0;
+    virtual void expire_challenges(std::int64_t now) = 0;
+    // Takes one attempt (one resend) from the challenge in one statement; the count left after
+    // it, or nullopt when the challenge is gone or had none left.
+    virtual std::optional<int> spend_attempt(const std::string& id) = 0;
+    virtual std::optional<int> spend_resend(const std::string& id) = 0;
+    virtual std::int64_t count_challenges() = 0;
 
-private:
-    struct Statements;  // prepared once, reused on every call
-    void configure();
-    void migrate();
-    void close() noexcept;
-    sqlite3* db_ = nullptr;
-    const Cipher& cipher_;
-    std::string path_;
-    std::unique_ptr<Statements> statements_;
+    // Per-key events (texts sent to a user) for limits that hold across hosts.
+    virtual void record_event(const std::string& key, std::int64_t at) = 0;
+    virtual WindowCount count_events(const std::string& key, std::int64_t since) = 0;
+    virtual void prune_events(std::int64_t before) = 0;
 };
+
+// Which backend and where; filled from the configuration.
+struct StoreSettings {
+    enum class Backend { Sqlite, Postgresql };
+    Backend backend = Backend::Sqlite;
+    std::string database;     // SQLite file
+    std::string conninfo;     // libpq connection string or URI
+    SecureString password;    // PostgreSQL password, empty when conninfo or ~/.pgpass carry it
+    int connect_timeout = 5;  // seconds, for PostgreSQL connections
+};
+
+// Opens the configured backend and migrates its schema forward. Throws StoreError.
+std::unique_ptr<Store> open_store(const StoreSettings& settings, const Cipher& cipher);
+
+// Schema versions this build migrates to.
+int sqlite_schema_version();
+int postgresql_schema_version();
 
 }  // namespace twofactor

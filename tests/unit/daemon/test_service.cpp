@@ -14,6 +14,7 @@
 #include "daemon/service.h"
 #include "daemon/settings.h"
 #include "daemon/store/cipher.h"
+#include "daemon/store/sqlite_store.h"
 #include "daemon/store/store.h"
 #include "tests/unit/store/test_support.h"  // last: brings in cmocka
 
@@ -100,7 +101,7 @@ struct Fixture {
 
     Fixture() {
         settings.sms.message = "Your code is {code}";
-        store = std::make_unique<Store>(dir.file("twofactord.db"), cipher);
+        store = std::make_unique<SqliteStore>(dir.file("twofactord.db"), cipher);
         start_service();
     }
 

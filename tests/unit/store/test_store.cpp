@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "daemon/store/store.h"
+#include "daemon/store/sqlite_store.h"
 #include "test_support.h"
 
 using namespace twofactor;
@@ -97,7 +97,7 @@ struct RawDb {
 
 void put_get_remove(void** state) {
     Fixture& f = fixture(state);
-    Store store(f.db, f.cipher);
+    SqliteStore store(f.db, f.cipher);
     assert_false(store.get_enrollment("alice").has_value());
     assert_int_equal(store.count_enrollments(), 0);
 
@@ -137,7 +137,7 @@ void put_get_remove(void** state) {
 
 void text_message_needs_a_phone(void** state) {
     Fixture& f = fixture(state);
-    Store store(f.db, f.cipher);
+    SqliteStore store(f.db, f.cipher);
     Enrollment e = alice();
     e.mobile_phone.clear();
     std::string message = message_of<StoreError>([&] { store.put_enrollment(e); });
@@ -158,12 +158,12 @@ void delivery_names(void**) {
 void reopen_keeps_everything(void** state) {
     Fixture& f = fixture(state);
     {
-        Store store(f.db, f.cipher);
+        SqliteStore store(f.db, f.cipher);
         store.put_enrollment(alice());
         assert_true(store.use_step("alice", 56666666));
         store.put_failures("alice", FailureState{3, 1700000100, 1700000900});
     }
-    Store store(f.db, f.cipher);
+    SqliteStore store(f.db, f.cipher);
     assert_same(*store.get_enrollment("alice"), alice());
     assert_true(store.step_used("alice", 56666666));
     assert_false(store.use_step("alice", 56666666));
@@ -176,7 +176,7 @@ void reopen_keeps_everything(void** state) {
 void steps_are_single_use(void** state) {
     Fixture& f = fixture(state);
     {
-        Store store(f.db, f.cipher);
+        SqliteStore store(f.db, f.cipher);
         assert_false(store.step_used("alice", 1000));
         assert_true(store.use_step("alice", 1000));
         assert_false(store.use_step("alice", 1000));
@@ -186,7 +186,7 @@ void steps_are_single_use(void** state) {
         assert_false(store.step_used("carol", 1000));
 
         // Two connections to one file (two daemons by mistake) still agree: one winner.
-        Store other(f.db, f.cipher);
+        SqliteStore other(f.db, f.cipher);
         assert_false(other.use_step("alice", 1000));
         assert_true(other.use_step("alice", 1002));
         assert_false(store.use_step("alice", 1002));
@@ -194,7 +194,7 @@ void steps_are_single_use(void** state) {
         std::string message = message_of<StoreError>([&] { store.use_step("alice", ~0ull); });
         assert_true(contains(message, "out of range"));
     }
-    Store store(f.db, f.cipher);
+    SqliteStore store(f.db, f.cipher);
     assert_false(store.use_step("alice", 1000));
     assert_false(store.use_step("bob", 1000));
     assert_true(store.use_step("bob", 1001));
@@ -202,7 +202,7 @@ void steps_are_single_use(void** state) {
 
 void prune_forgets_old_steps(void** state) {
     Fixture& f = fixture(state);
-    Store store(f.db, f.cipher);
+    SqliteStore store(f.db, f.cipher);
     for (std::uint64_t step : {100u, 101u, 102u, 103u}) assert_true(store.use_step("alice", step));
     assert_true(store.use_step("bob", 101));
     store.prune_steps(102);
@@ -218,7 +218,7 @@ void prune_forgets_old_steps(void** state) {
 
 void failures_round_trip(void** state) {
     Fixture& f = fixture(state);
-    Store store(f.db, f.cipher);
+    SqliteStore store(f.db, f.cipher);
     FailureState none = store.get_failures("alice");
     assert_int_equal(none.failures, 0);
     assert_true(none.first_failure == 0 && none.locked_until == 0);
@@ -243,7 +243,7 @@ void failures_round_trip(void** state) {
 
 void remove_clears_steps_and_failures(void** state) {
     Fixture& f = fixture(state);
-    Store store(f.db, f.cipher);
+    SqliteStore store(f.db, f.cipher);
     store.put_enrollment(alice());
     assert_true(store.use_step("alice", 7));
     store.put_failures("alice", FailureState{4, 100, 0});
@@ -260,10 +260,10 @@ void remove_clears_steps_and_failures(void** state) {
 void migrates_an_empty_file(void** state) {
     Fixture& f = fixture(state);
     write_bytes(f.db, "", 0600);
-    assert_true(Store::schema_version() >= 1);
-    { Store store(f.db, f.cipher); }
+    assert_true(SqliteStore::schema_version() >= 1);
+    { SqliteStore store(f.db, f.cipher); }
     RawDb raw(f.db);
-    assert_int_equal(raw.integer("PRAGMA user_version"), Store::schema_version());
+    assert_int_equal(raw.integer("PRAGMA user_version"), SqliteStore::schema_version());
     assert_int_equal(raw.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
                                  "name IN ('users', 'used_steps', 'failures')"),
                      3);
@@ -277,16 +277,16 @@ void migrates_an_empty_file(void** state) {
 
 void refuses_a_newer_schema(void** state) {
     Fixture& f = fixture(state);
-    { Store store(f.db, f.cipher); }
-    const int newer = Store::schema_version() + 1;
+    { SqliteStore store(f.db, f.cipher); }
+    const int newer = SqliteStore::schema_version() + 1;
     {
         RawDb raw(f.db);
         raw.exec("PRAGMA user_version = " + std::to_string(newer));
     }
-    std::string message = message_of<StoreError>([&] { Store store(f.db, f.cipher); });
+    std::string message = message_of<StoreError>([&] { SqliteStore store(f.db, f.cipher); });
     assert_string_equal(message.c_str(),
                         ("database " + f.db + " has schema version " + std::to_string(newer) +
-                         ", newer than this build's " + std::to_string(Store::schema_version()))
+                         ", newer than this build's " + std::to_string(SqliteStore::schema_version()))
                             .c_str());
     RawDb raw(f.db);  // and left it alone
     assert_int_equal(raw.integer("PRAGMA user_version"), newer);
@@ -295,16 +295,16 @@ void refuses_a_newer_schema(void** state) {
 void refuses_what_is_not_a_database(void** state) {
     Fixture& f = fixture(state);
     write_bytes(f.db, std::string(4096, 'x'), 0600);
-    std::string message = message_of<StoreError>([&] { Store store(f.db, f.cipher); });
+    std::string message = message_of<StoreError>([&] { SqliteStore store(f.db, f.cipher); });
     assert_true(contains(message, "database " + f.db + ": "));
     assert_true(contains(message, "not a database"));
 
     const std::string link = f.dir.file("link.db");
     assert_int_equal(::symlink(f.db.c_str(), link.c_str()), 0);
-    message = message_of<StoreError>([&] { Store store(link, f.cipher); });
+    message = message_of<StoreError>([&] { SqliteStore store(link, f.cipher); });
     assert_true(contains(message, "symbolic link"));
 
-    message = message_of<StoreError>([&] { Store store(f.dir.file("no/dir/x.db"), f.cipher); });
+    message = message_of<StoreError>([&] { SqliteStore store(f.dir.file("no/dir/x.db"), f.cipher); });
     assert_true(contains(message, "No such file or directory"));
 }
 
@@ -312,7 +312,7 @@ void files_are_private(void** state) {
     Fixture& f = fixture(state);
     mode_t old_umask = ::umask(022);
     {
-        Store store(f.db, f.cipher);
+        SqliteStore store(f.db, f.cipher);
         store.put_enrollment(alice());
         assert_int_equal(file_mode(f.db), 0600);
         assert_int_equal(file_mode(f.db + "-wal"), 0600);
@@ -320,7 +320,7 @@ void files_are_private(void** state) {
     }
     // A file someone loosened is tightened again on open.
     assert_int_equal(::chmod(f.db.c_str(), 0644), 0);
-    { Store store(f.db, f.cipher); }
+    { SqliteStore store(f.db, f.cipher); }
     ::umask(old_umask);
     assert_int_equal(file_mode(f.db), 0600);
 }
@@ -331,7 +331,7 @@ void nothing_secret_on_disk(void** state) {
     Fixture& f = fixture(state);
     Enrollment e = alice();
     e.user = "zebediah";
-    Store store(f.db, f.cipher);
+    SqliteStore store(f.db, f.cipher);
     store.put_enrollment(e);
     const std::string wal = read_bytes(f.db + "-wal");
     assert_true(contains(wal, "zebediah"));
@@ -352,9 +352,9 @@ void nothing_secret_on_disk(void** state) {
 
 void another_key_is_an_error(void** state) {
     Fixture& f = fixture(state);
-    { Store(f.db, f.cipher).put_enrollment(alice()); }
+    { SqliteStore(f.db, f.cipher).put_enrollment(alice()); }
     Cipher other(test_key(2));
-    Store store(f.db, other);
+    SqliteStore store(f.db, other);
     std::string message = message_of<StoreError>([&] { store.get_enrollment("alice"); });
     assert_string_equal(message.c_str(),
                         "enrollment for alice does not decrypt: wrong key or damaged database");
@@ -363,7 +363,7 @@ void another_key_is_an_error(void** state) {
 
 void moved_or_swapped_blobs_are_errors(void** state) {
     Fixture& f = fixture(state);
-    Store store(f.db, f.cipher);
+    SqliteStore store(f.db, f.cipher);
     store.put_enrollment(alice());
     {
         RawDb raw(f.db);
@@ -398,12 +398,12 @@ void moved_or_swapped_blobs_are_errors(void** state) {
 // A committed enrollment and used step survive the process being killed outright.
 void survives_kill_9(void** state) {
     Fixture& f = fixture(state);
-    { Store store(f.db, f.cipher); }
+    { SqliteStore store(f.db, f.cipher); }
     pid_t child = ::fork();
     assert_true(child >= 0);
     if (child == 0) {
         try {
-            Store store(f.db, f.cipher);
+            SqliteStore store(f.db, f.cipher);
             store.put_enrollment(alice());
             store.use_step("alice", 777);
             ::raise(SIGKILL);  // while the store is open: no destructor, no checkpoint
@@ -416,7 +416,7 @@ void survives_kill_9(void** state) {
     assert_int_equal(::waitpid(child, &status, 0), child);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     assert_true(file_exists(f.db + "-wal"));  // no clean close happened
-    Store store(f.db, f.cipher);
+    SqliteStore store(f.db, f.cipher);
     assert_same(*store.get_enrollment("alice"), alice());
     assert_false(store.use_step("alice", 777));
 }

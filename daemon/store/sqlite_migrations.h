@@ -1,4 +1,4 @@
-// The database schema as an ordered list of forward migrations, versioned by PRAGMA user_version.
+// The SQLite schema as an ordered list of forward migrations, versioned by PRAGMA user_version.
 #pragma once
 
 #include <sqlite3.h>

@@ -1,6 +1,6 @@
 // Schema history. Never edit a migration that has shipped: add the next one instead, because
 // existing databases have already run the old text and only ever run what comes after it.
-#include "daemon/store/migrations.h"
+#include "daemon/store/sqlite_migrations.h"
 
 #include <array>
 
@@ -44,6 +44,29 @@ constexpr std::array kMigrations = {
             name  TEXT NOT NULL PRIMARY KEY,
             value BLOB NOT NULL
         );
+    )sql",
+    // 3: open login challenges and per-user text events, so that a restart loses no login and
+    // the limits outlive the process.
+    R"sql(
+        CREATE TABLE challenges (
+            id            TEXT    NOT NULL PRIMARY KEY,
+            user          TEXT    NOT NULL,
+            delivery      TEXT    NOT NULL CHECK (delivery IN ('TextMessage', 'None')),
+            texted_step   INTEGER,
+            expires_at    INTEGER NOT NULL,
+            attempts_left INTEGER NOT NULL,
+            resends_left  INTEGER NOT NULL,
+            ip_address    TEXT    NOT NULL,
+            service       TEXT    NOT NULL
+        );
+        CREATE INDEX challenges_by_user ON challenges (user);
+        CREATE INDEX challenges_by_expiry ON challenges (expires_at);
+        CREATE TABLE events (
+            key TEXT    NOT NULL,
+            at  INTEGER NOT NULL
+        );
+        CREATE INDEX events_by_key ON events (key, at);
+        CREATE INDEX events_by_time ON events (at);
     )sql",
 };
 

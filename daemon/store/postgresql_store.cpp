@@ -1,0 +1,297 @@
+#include "daemon/store/postgresql_store.h"
+
+#include "daemon/store/sealing.h"
+#include "daemon/store/sqlite_store.h"
+
+namespace twofactor {
+
+using pg::Param;
+
+namespace {
+
+constexpr const char* kChallengeColumns =
+    "id, user_name, delivery, texted_step, expires_at, attempts_left, resends_left, ip_address, "
+    "service";
+
+Challenge read_challenge(const pg::Result& r, int row) {
+    Challenge c;
+    c.id = std::string(r.text(row, 0));
+    c.user = std::string(r.text(row, 1));
+    c.delivery = parse_delivery(r.text(row, 2)).value_or(Delivery::TextMessage);
+    if (!r.is_null(row, 3)) c.texted_step = static_cast<std::uint64_t>(r.number(row, 3));
+    c.expires_at = r.number(row, 4);
+    c.attempts_left = sealing::clamp_int(r.number(row, 5));
+    c.resends_left = sealing::clamp_int(r.number(row, 6));
+    c.ip_address = std::string(r.text(row, 7));
+    c.service = std::string(r.text(row, 8));
+    return c;
+}
+
+FailureState read_failures(const pg::Result& r) {
+    FailureState state;
+    state.failures = sealing::clamp_int(r.number(0, 0));
+    state.first_failure = r.number(0, 1);
+    state.locked_until = r.number(0, 2);
+    return state;
+}
+
+}  // namespace
+
+PostgresStore::PostgresStore(const StoreSettings& settings, const Cipher& cipher)
+    : cipher_(cipher), db_(settings.conninfo, settings.password, settings.connect_timeout) {
+    db_.connect();
+    migrate_postgresql(db_);
+}
+
+int PostgresStore::schema_version() {
+    return postgresql_latest_schema_version();
+}
+
+int postgresql_schema_version() {
+    return PostgresStore::schema_version();
+}
+
+void PostgresStore::put_enrollment(const Enrollment& e) {
+    const auto sealed = sealing::seal(cipher_, e);
+    db_.exec(
+        "INSERT INTO users (name, secret, phone, delivery, enabled_at) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET "
+        "secret = excluded.secret, phone = excluded.phone, "
+        "delivery = excluded.delivery, enabled_at = excluded.enabled_at",
+        {Param::text(e.user), Param::bytes(sealed.secret),
+         sealed.phone.empty() ? Param::null() : Param::bytes(sealed.phone),
+         Param::text(delivery_name(e.delivery)), Param::number(e.enabled_at)},
+        "save enrollment for " + e.user);
+}
+
+void PostgresStore::clear_user(const std::string& user) {
+    for (const char* sql : {"DELETE FROM used_steps WHERE user_name = $1",
+                            "DELETE FROM failures WHERE user_name = $1",
+                            "DELETE FROM challenges WHERE user_name = $1"})
+        db_.exec(sql, {Param::text(user)}, "clear the state of " + user);
+}
+
+void PostgresStore::enable(const Enrollment& e, std::uint64_t accepted_step) {
+    pg::Transaction transaction(db_);
+    clear_user(e.user);
+    put_enrollment(e);
+    use_step(e.user, accepted_step);
+    transaction.commit();
+}
+
+std::optional<Enrollment> PostgresStore::get_enrollment(const std::string& user) const {
+    auto r = db_.exec("SELECT secret, phone, delivery, enabled_at FROM users WHERE name = $1",
+                      {Param::text(user)}, "read enrollment for " + user);
+    if (r.rows() == 0) return std::nullopt;
+    const std::string secret = r.bytes(0, 0);
+    std::optional<std::string> phone;
+    if (!r.is_null(0, 1)) phone = r.bytes(0, 1);
+    std::optional<std::string_view> phone_view;
+    if (phone) phone_view = *phone;
+    return sealing::open(cipher_, user, secret, phone_view, r.text(0, 2), r.number(0, 3));
+}
+
+bool PostgresStore::remove_enrollment(const std::string& user) {
+    pg::Transaction transaction(db_);
+    auto r = db_.exec("DELETE FROM users WHERE name = $1", {Param::text(user)},
+                      "remove enrollment for " + user);
+    clear_user(user);
+    transaction.commit();
+    return r.affected() > 0;
+}
+
+std::int64_t PostgresStore::count(const char* sql, std::string_view operation) const {
+    return db_.exec(sql, {}, operation).number(0, 0);
+}
+
+std::int64_t PostgresStore::count_enrollments() const {
+    return count("SELECT count(*) FROM users", "count enrollments");
+}
+
+bool PostgresStore::use_step(const std::string& user, std::uint64_t step) {
+    // One statement against the primary key: of two hosts accepting the same step at the same
+    // moment, exactly one inserts the row.
+    auto r = db_.exec(
+        "INSERT INTO used_steps (user_name, step) VALUES ($1, $2) "
+        "ON CONFLICT (user_name, step) DO NOTHING",
+        {Param::text(user), Param::number(sealing::step_value(step))},
+        "record used step for " + user);
+    return r.affected() == 1;
+}
+
+bool PostgresStore::step_used(const std::string& user, std::uint64_t step) {
+    auto r = db_.exec("SELECT 1 FROM used_steps WHERE user_name = $1 AND step = $2",
+                      {Param::text(user), Param::number(sealing::step_value(step))},
+                      "look up used step for " + user);
+    return r.rows() > 0;
+}
+
+void PostgresStore::prune_steps(std::uint64_t before) {
+    db_.exec("DELETE FROM used_steps WHERE step < $1", {Param::number(sealing::step_bound(before))},
+             "prune used steps");
+}
+
+FailureState PostgresStore::get_failures(const std::string& user) {
+    auto r =
+        db_.exec("SELECT failures, first_failure, locked_until FROM failures WHERE user_name = $1",
+                 {Param::text(user)}, "read failures of " + user);
+    if (r.rows() == 0) return {};
+    return read_failures(r);
+}
+
+void PostgresStore::put_failures(const std::string& user, const FailureState& state) {
+    if (state.failures == 0 && state.first_failure == 0 && state.locked_until == 0) {
+        db_.exec("DELETE FROM failures WHERE user_name = $1", {Param::text(user)},
+                 "clear failures of " + user);
+        return;
+    }
+    db_.exec(
+        "INSERT INTO failures (user_name, failures, first_failure, locked_until) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (user_name) DO UPDATE SET "
+        "failures = excluded.failures, first_failure = excluded.first_failure, "
+        "locked_until = excluded.locked_until",
+        {Param::text(user), Param::number(state.failures), Param::number(state.first_failure),
+         Param::number(state.locked_until)},
+        "save failures of " + user);
+}
+
+FailureState PostgresStore::add_failure(const std::string& user, std::int64_t now,
+                                        const LockoutPolicy& policy) {
+    // $2 now, $3 failures that lock, $4 window, $5 lock duration. The upsert takes the row lock,
+    // so wrong codes typed on several hosts at once each count.
+    auto r = db_.exec(
+        "INSERT INTO failures AS f (user_name, failures, first_failure, locked_until) "
+        "VALUES ($1, 1, $2::bigint, CASE WHEN 1 >= $3::integer THEN $2::bigint + $5::bigint "
+        "ELSE 0 END) "
+        "ON CONFLICT (user_name) DO UPDATE SET "
+        "failures = CASE WHEN f.failures = 0 OR $2::bigint - f.first_failure >= $4::bigint "
+        "THEN 1 ELSE f.failures + 1 END, "
+        "first_failure = CASE WHEN f.failures = 0 OR $2::bigint - f.first_failure >= $4::bigint "
+        "THEN $2::bigint ELSE f.first_failure END, "
+        "locked_until = CASE WHEN (CASE WHEN f.failures = 0 OR "
+        "$2::bigint - f.first_failure >= $4::bigint THEN 1 ELSE f.failures + 1 END) "
+        ">= $3::integer THEN $2::bigint + $5::bigint ELSE f.locked_until END "
+        "RETURNING failures, first_failure, locked_until",
+        {Param::text(user), Param::number(now), Param::number(policy.failures),
+         Param::number(policy.window), Param::number(policy.duration)},
+        "count a failure of " + user);
+    return read_failures(r);
+}
+
+void PostgresStore::put_challenge(const Challenge& c) {
+    db_.exec(
+        "INSERT INTO challenges (id, user_name, delivery, texted_step, expires_at, "
+        "attempts_left, resends_left, ip_address, service) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        {Param::text(c.id), Param::text(c.user), Param::text(delivery_name(c.delivery)),
+         c.texted_step ? Param::number(sealing::step_value(*c.texted_step)) : Param::null(),
+         Param::number(c.expires_at), Param::number(c.attempts_left), Param::number(c.resends_left),
+         Param::text(c.ip_address), Param::text(c.service)},
+        "save a challenge of " + c.user);
+}
+
+std::optional<Challenge> PostgresStore::get_challenge(const std::string& id) {
+    const std::string sql =
+        std::string("SELECT ") + kChallengeColumns + " FROM challenges WHERE id = $1";
+    auto r = db_.exec(sql.c_str(), {Param::text(id)}, "read a challenge");
+    if (r.rows() == 0) return std::nullopt;
+    return read_challenge(r, 0);
+}
+
+std::vector<Challenge> PostgresStore::challenges_of(const std::string& user) {
+    const std::string sql =
+        std::string("SELECT ") + kChallengeColumns + " FROM challenges WHERE user_name = $1";
+    auto r = db_.exec(sql.c_str(), {Param::text(user)}, "read the challenges of " + user);
+    std::vector<Challenge> found;
+    for (int row = 0; row < r.rows(); ++row) found.push_back(read_challenge(r, row));
+    return found;
+}
+
+bool PostgresStore::delete_challenge(const std::string& id) {
+    return db_.exec("DELETE FROM challenges WHERE id = $1", {Param::text(id)}, "delete a challenge")
+               .affected() > 0;
+}
+
+void PostgresStore::delete_challenges_of(const std::string& user) {
+    db_.exec("DELETE FROM challenges WHERE user_name = $1", {Param::text(user)},
+             "delete the challenges of " + user);
+}
+
+void PostgresStore::expire_challenges(std::int64_t now) {
+    db_.exec("DELETE FROM challenges WHERE expires_at <= $1", {Param::number(now)},
+             "expire challenges");
+}
+
+std::optional<int> PostgresStore::spend_attempt(const std::string& id) {
+    auto r = db_.exec(
+        "UPDATE challenges SET attempts_left = attempts_left - 1 "
+        "WHERE id = $1 AND attempts_left > 0 RETURNING attempts_left",
+        {Param::text(id)}, "spend a challenge's attempt");
+    if (r.rows() == 0) return std::nullopt;
+    return sealing::clamp_int(r.number(0, 0));
+}
+
+std::optional<int> PostgresStore::spend_resend(const std::string& id) {
+    auto r = db_.exec(
+        "UPDATE challenges SET resends_left = resends_left - 1 "
+        "WHERE id = $1 AND resends_left > 0 RETURNING resends_left",
+        {Param::text(id)}, "spend a challenge's resend");
+    if (r.rows() == 0) return std::nullopt;
+    return sealing::clamp_int(r.number(0, 0));
+}
+
+std::int64_t PostgresStore::count_challenges() {
+    return count("SELECT count(*) FROM challenges", "count challenges");
+}
+
+void PostgresStore::record_event(const std::string& key, std::int64_t at) {
+    db_.exec("INSERT INTO events (key, at) VALUES ($1, $2)", {Param::text(key), Param::number(at)},
+             "record an event");
+}
+
+WindowCount PostgresStore::count_events(const std::string& key, std::int64_t since) {
+    auto r =
+        db_.exec("SELECT count(*), coalesce(min(at), 0) FROM events WHERE key = $1 AND at > $2",
+                 {Param::text(key), Param::number(since)}, "count events");
+    return {r.number(0, 0), r.number(0, 1)};
+}
+
+void PostgresStore::prune_events(std::int64_t before) {
+    db_.exec("DELETE FROM events WHERE at <= $1", {Param::number(before)}, "prune events");
+}
+
+std::optional<std::string> PostgresStore::get_metadata(const std::string& name) const {
+    auto r = db_.exec("SELECT value FROM metadata WHERE name = $1", {Param::text(name)},
+                      "read metadata " + name);
+    if (r.rows() == 0) return std::nullopt;
+    return r.bytes(0, 0);
+}
+
+void PostgresStore::put_metadata(const std::string& name, const std::string& value) {
+    db_.exec(
+        "INSERT INTO metadata (name, value) VALUES ($1, $2) "
+        "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        {Param::text(name), Param::bytes(value)}, "save metadata " + name);
+}
+
+std::optional<bool> PostgresStore::sample_enrollment_opens() const {
+    auto r = db_.exec("SELECT name FROM users ORDER BY name LIMIT 1", {}, "pick an enrollment");
+    if (r.rows() == 0) return std::nullopt;
+    const std::string user(r.text(0, 0));
+    try {
+        get_enrollment(user);
+        return true;
+    } catch (const StoreUnavailable&) {
+        throw;
+    } catch (const StoreError&) {
+        return false;
+    }
+}
+
+std::unique_ptr<Store> open_store(const StoreSettings& settings, const Cipher& cipher) {
+    if (settings.backend == StoreSettings::Backend::Postgresql)
+        return std::make_unique<PostgresStore>(settings, cipher);
+    return std::make_unique<SqliteStore>(settings.database, cipher);
+}
+
+}  // namespace twofactor

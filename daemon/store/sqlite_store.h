@@ -1,0 +1,68 @@
+// The SQLite backend: one file, WAL mode, schema versioned by PRAGMA user_version. The default,
+// for a single host.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "daemon/store/store.h"
+
+struct sqlite3;
+
+namespace twofactor {
+
+class SqliteStore final : public Store {
+public:
+    // Opens or creates the database (file mode 0600), sets WAL, runs forward migrations.
+    // Throws StoreError naming the path and SQLite's message.
+    SqliteStore(const std::string& path, const Cipher& cipher);
+    ~SqliteStore() override;
+
+    static int schema_version();  // the version this build migrates to
+
+    void put_enrollment(const Enrollment& e) override;
+    void enable(const Enrollment& e, std::uint64_t accepted_step) override;
+    std::optional<Enrollment> get_enrollment(const std::string& user) const override;
+    bool remove_enrollment(const std::string& user) override;
+    std::int64_t count_enrollments() const override;
+
+    bool use_step(const std::string& user, std::uint64_t step) override;
+    bool step_used(const std::string& user, std::uint64_t step) override;
+    void prune_steps(std::uint64_t before) override;
+
+    FailureState get_failures(const std::string& user) override;
+    void put_failures(const std::string& user, const FailureState& state) override;
+    FailureState add_failure(const std::string& user, std::int64_t now,
+                             const LockoutPolicy& policy) override;
+
+    void put_challenge(const Challenge& c) override;
+    std::optional<Challenge> get_challenge(const std::string& id) override;
+    std::vector<Challenge> challenges_of(const std::string& user) override;
+    bool delete_challenge(const std::string& id) override;
+    void delete_challenges_of(const std::string& user) override;
+    void expire_challenges(std::int64_t now) override;
+    std::optional<int> spend_attempt(const std::string& id) override;
+    std::optional<int> spend_resend(const std::string& id) override;
+    std::int64_t count_challenges() override;
+
+    void record_event(const std::string& key, std::int64_t at) override;
+    WindowCount count_events(const std::string& key, std::int64_t since) override;
+    void prune_events(std::int64_t before) override;
+
+    std::optional<std::string> get_metadata(const std::string& name) const override;
+    void put_metadata(const std::string& name, const std::string& value) override;
+    std::optional<bool> sample_enrollment_opens() const override;
+
+private:
+    struct Statements;  // prepared once, reused on every call
+    void configure();
+    void close() noexcept;
+    void clear_user(const std::string& user, bool with_enrollment);
+    std::optional<int> spend(const char* column, const std::string& id);
+    sqlite3* db_ = nullptr;
+    const Cipher& cipher_;
+    std::string path_;
+    std::unique_ptr<Statements> statements_;
+};
+
+}  // namespace twofactor
