@@ -13,9 +13,11 @@ add_library(twofactord_core STATIC
     settings.cpp
     verify.cpp
     setup_limits.cpp
+    store_thread.cpp
+    threaded_service.cpp
 )
 target_link_libraries(twofactord_core PUBLIC twofactor_flags twofactor_common twofactord_store
-    twofactord_twilio PkgConfig::SYSTEMD)
+    twofactord_twilio PkgConfig::SYSTEMD Threads::Threads)
 
 add_executable(twofactord main.cpp)
 target_link_libraries(twofactord PRIVATE twofactor_flags twofactord_core)

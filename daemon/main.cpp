@@ -2,6 +2,7 @@
 // socket activation) and a person at a terminal run it the same way.
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -25,8 +27,12 @@
 #include "daemon/settings.h"
 #include "daemon/store/cipher.h"
 #include "daemon/store/fresh_start.h"
+#include "daemon/store/import.h"
 #include "daemon/store/key_check.h"
+#include "daemon/store/sqlite_store.h"
 #include "daemon/store/store.h"
+#include "daemon/store_thread.h"
+#include "daemon/threaded_service.h"
 #include "daemon/twilio/twilio.h"
 #include "paths.h"
 
@@ -41,6 +47,7 @@ struct Options {
     std::string socket;
     std::string database;
     std::string key_file;
+    std::string import_sqlite;  // copy this SQLite database into the configured store, exit
     bool debug = false;
 };
 
@@ -52,6 +59,8 @@ void usage(std::FILE* to) {
                  "  --socket PATH     socket to listen on when not socket-activated\n"
                  "  --database PATH   SQLite database\n"
                  "  --key-file PATH   encryption key file when no systemd credential is given\n"
+                 "  --import-sqlite DB  copy DB (sealed with the same key) into the configured\n"
+                 "                    store, print what was copied, exit\n"
                  "  --debug           log debug messages\n"
                  "  --version         print the version\n"
                  "  --help            print this help\n",
@@ -60,11 +69,12 @@ void usage(std::FILE* to) {
 
 // Exits 2 on a usage error, 0 after --help or --version.
 Options parse_options(int argc, char** argv) {
-    enum { kConfig = 1, kSocket, kDatabase, kKeyFile, kDebug, kVersion, kHelp };
+    enum { kConfig = 1, kSocket, kDatabase, kKeyFile, kImport, kDebug, kVersion, kHelp };
     static const option kLong[] = {{"config", required_argument, nullptr, kConfig},
                                    {"socket", required_argument, nullptr, kSocket},
                                    {"database", required_argument, nullptr, kDatabase},
                                    {"key-file", required_argument, nullptr, kKeyFile},
+                                   {"import-sqlite", required_argument, nullptr, kImport},
                                    {"debug", no_argument, nullptr, kDebug},
                                    {"version", no_argument, nullptr, kVersion},
                                    {"help", no_argument, nullptr, kHelp},
@@ -85,6 +95,9 @@ Options parse_options(int argc, char** argv) {
                 break;
             case kKeyFile:
                 o.key_file = optarg;
+                break;
+            case kImport:
+                o.import_sqlite = optarg;
                 break;
             case kDebug:
                 o.debug = true;
@@ -138,6 +151,20 @@ std::string store_name(const StoreSettings& store) {
                                                                : store.database;
 }
 
+// --import-sqlite: the source must exist (opening would create it) and open with the same key.
+int import_sqlite(const std::string& path, const Cipher& cipher, const std::string& key,
+                  Store& to) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0)
+        throw StoreError("cannot import " + path + ": " + std::strerror(errno));
+    SqliteStore from(path, cipher);
+    check_key(from, cipher, key, path);
+    const ImportCounts counts = import_store(from, to);
+    std::printf("imported %s: %s\n", path.c_str(), describe(counts).c_str());
+    log::notice("imported a SQLite database", {{"from", path}, {"counts", describe(counts)}});
+    return 0;
+}
+
 std::int64_t unix_now() {
     return static_cast<std::int64_t>(std::time(nullptr));
 }
@@ -151,16 +178,11 @@ int on_signal(sd_event_source* source, const signalfd_siginfo* info, void*) {
 }
 
 int on_housekeeping(sd_event_source* source, uint64_t, void* userdata) {
-    auto* service = static_cast<Service*>(userdata);
-    try {
-        service->housekeeping();
-    } catch (const std::exception& e) {
-        log::error("housekeeping failed", {{"error", e.what()}});
-    }
+    static_cast<ThreadedService*>(userdata)->housekeeping();
     int r = sd_event_source_set_time_relative(source, kHousekeepingUsec);
     if (r >= 0) r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
     if (r < 0)
-        log::error("cannot schedule the next housekeeping; expired challenges now stay in memory",
+        log::error("cannot schedule the next housekeeping; expired challenges now stay stored",
                    {{"usec", std::to_string(kHousekeepingUsec)}, {"error", errno_text(-r)}});
     return r;
 }
@@ -208,6 +230,9 @@ int run(const Options& options) {
     std::unique_ptr<Store> opened = open_store(settings.store, cipher);
     Store& store = *opened;
     check_key(store, cipher, key_name(settings.daemon.key_file), store_name(settings.store));
+    if (!options.import_sqlite.empty())
+        return import_sqlite(options.import_sqlite, cipher, key_name(settings.daemon.key_file),
+                             store);
 
     sd_event* loop = nullptr;
     int r = sd_event_default(&loop);
@@ -231,12 +256,23 @@ int run(const Options& options) {
     int status = 0;
     {
         TwilioClient twilio(loop, settings.twilio);
-        Service service(settings, store, twilio, unix_now);
+        // Stopped (joined) right after the loop, while the service its jobs use still exists.
+        StoreThread store_thread(loop);
+        LoopMessenger messenger(store_thread, twilio);
+        Service service(settings, store, messenger, unix_now);
+        ThreadedService threaded(loop, store_thread, service,
+                                 std::chrono::seconds(settings.store.timeout));
         ListenSocket listener = open_listen_socket(settings.daemon.socket);
-        Server server(loop, listener.fd, service, settings.daemon);
+        Server server(
+            loop, listener.fd,
+            [&threaded](const Caller& caller, const protocol::Request& request,
+                        Service::Respond respond) {
+                threaded.handle(caller, request, std::move(respond));
+            },
+            settings.daemon);
         sd_event_source* housekeeping = nullptr;
         r = sd_event_add_time_relative(loop, &housekeeping, CLOCK_MONOTONIC, kHousekeepingUsec, 0,
-                                       on_housekeeping, &service);
+                                       on_housekeeping, &threaded);
         if (r < 0)
             throw std::runtime_error("cannot schedule housekeeping every " +
                                      std::to_string(kHousekeepingUsec / 1000000) +
@@ -247,6 +283,7 @@ int run(const Options& options) {
         sd_notify(0, "READY=1\nSTATUS=Serving two-factor requests");
         status = sd_event_loop(loop);
         if (status < 0) log::error("the event loop failed", {{"error", errno_text(-status)}});
+        store_thread.stop();
         sd_event_source_disable_unref(housekeeping);
         if (listener.bound_here) unlink(listener.path.c_str());
     }

@@ -277,7 +277,7 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
             busy = true;
             std::weak_ptr<Connection> weak = keep;
             try {
-                server->service_.handle(caller, request, [weak](protocol::json reply) {
+                server->handler_(caller, request, [weak](protocol::json reply) {
                     if (auto self = weak.lock()) self->answer(std::move(reply));
                 });
             } catch (const std::exception& e) {
@@ -302,8 +302,8 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
     }
 };
 
-Server::Server(sd_event* loop, int listen_fd, Service& service, const DaemonSettings& settings)
-    : loop_(loop), service_(service), settings_(settings) {
+Server::Server(sd_event* loop, int listen_fd, Handler handler, const DaemonSettings& settings)
+    : loop_(loop), handler_(std::move(handler)), settings_(settings) {
     int r = sd_event_add_io(loop_, &accept_source_, listen_fd, EPOLLIN, &Server::on_accept, this);
     if (r < 0) throw std::runtime_error("cannot watch the listening socket: " + errno_text(-r));
 }

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,7 +29,11 @@ ListenSocket open_listen_socket(const std::string& path);
 
 class Server {
 public:
-    Server(sd_event* loop, int listen_fd, Service& service, const DaemonSettings& settings);
+    // Where each call goes: the service on the store thread (ThreadedService), or in tests the
+    // service itself. It answers through the Respond it is given, on the loop, exactly once.
+    using Handler = std::function<void(const Caller&, const protocol::Request&, Service::Respond)>;
+
+    Server(sd_event* loop, int listen_fd, Handler handler, const DaemonSettings& settings);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -44,7 +49,7 @@ private:
 
     sd_event* loop_;
     sd_event_source* accept_source_ = nullptr;
-    Service& service_;
+    Handler handler_;
     const DaemonSettings& settings_;
     std::map<Connection*, std::shared_ptr<Connection>> connections_;
     std::map<uid_t, int> per_uid_;

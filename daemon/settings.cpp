@@ -34,7 +34,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
       "texts_per_minute", "enroll_texts_per_hour"}},
     {"login", {"challenge_lifetime", "tries", "resends", "challenges_per_minute"}},
     {"lockout", {"failures", "window", "duration"}},
-    {"store", {"backend"}},
+    {"store", {"backend", "timeout"}},
     {"postgresql", {"conninfo", "password_file", "connect_timeout"}},
 };
 
@@ -218,6 +218,7 @@ void read_store(const Reader& r, StoreSettings& store) {
         else
             r.fail(*v, "backend must be sqlite or postgresql, not '" + v->value + "'");
     }
+    r.number("store", "timeout", store.timeout, 1, 300);
     r.text("postgresql", "conninfo", store.conninfo);
     r.number("postgresql", "connect_timeout", store.connect_timeout, 1, 60);
     std::string password_file;

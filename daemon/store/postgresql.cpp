@@ -94,8 +94,13 @@ void Connection::connect() {
     // conninfo is expanded in place of dbname (a string or a URI): what it says overrides the
     // defaults before it, and the password read from its own file comes after, so it wins.
     const std::string timeout = std::to_string(connect_timeout_);
-    std::vector<const char*> keys = {"connect_timeout", "application_name", "dbname"};
-    std::vector<const char*> values = {timeout.c_str(), "twofactord", conninfo_.c_str()};
+    // Keepalives and a TCP user timeout notice a server that vanished from the network (no
+    // reset, no answer) in seconds instead of the kernel's minutes.
+    std::vector<const char*> keys = {
+        "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname"};
+    std::vector<const char*> values = {timeout.c_str(), "twofactord",     "5", "2", "3",
+                                       "10000",         conninfo_.c_str()};
     if (!password_.empty()) {
         keys.push_back("password");
         values.push_back(password_.c_str());

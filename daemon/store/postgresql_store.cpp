@@ -260,6 +260,38 @@ void PostgresStore::prune_events(std::int64_t before) {
     db_.exec("DELETE FROM events WHERE at <= $1", {Param::number(before)}, "prune events");
 }
 
+std::vector<std::string> PostgresStore::enrolled_users() const {
+    auto r = db_.exec("SELECT name FROM users ORDER BY name", {}, "list enrollments");
+    std::vector<std::string> names;
+    for (int row = 0; row < r.rows(); ++row) names.emplace_back(r.text(row, 0));
+    return names;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> PostgresStore::used_steps() const {
+    auto r = db_.exec("SELECT user_name, step FROM used_steps ORDER BY user_name, step", {},
+                      "list used steps");
+    std::vector<std::pair<std::string, std::uint64_t>> steps;
+    for (int row = 0; row < r.rows(); ++row)
+        steps.emplace_back(std::string(r.text(row, 0)),
+                           static_cast<std::uint64_t>(r.number(row, 1)));
+    return steps;
+}
+
+std::vector<std::pair<std::string, FailureState>> PostgresStore::all_failures() const {
+    auto r = db_.exec(
+        "SELECT user_name, failures, first_failure, locked_until FROM failures ORDER BY user_name",
+        {}, "list failures");
+    std::vector<std::pair<std::string, FailureState>> rows;
+    for (int row = 0; row < r.rows(); ++row) {
+        FailureState state;
+        state.failures = sealing::clamp_int(r.number(row, 1));
+        state.first_failure = r.number(row, 2);
+        state.locked_until = r.number(row, 3);
+        rows.emplace_back(std::string(r.text(row, 0)), state);
+    }
+    return rows;
+}
+
 std::optional<std::string> PostgresStore::get_metadata(const std::string& name) const {
     auto r = db_.exec("SELECT value FROM metadata WHERE name = $1", {Param::text(name)},
                       "read metadata " + name);

@@ -439,6 +439,32 @@ void SqliteStore::prune_events(std::int64_t before) {
     run->step("prune events");
 }
 
+std::vector<std::string> SqliteStore::enrolled_users() const {
+    sql::Statement s(db_, path_, "SELECT name FROM users ORDER BY name");
+    std::vector<std::string> names;
+    while (s.step("list enrollments")) names.emplace_back(s.column_text(0));
+    return names;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> SqliteStore::used_steps() const {
+    sql::Statement s(db_, path_, "SELECT user, step FROM used_steps ORDER BY user, step");
+    std::vector<std::pair<std::string, std::uint64_t>> steps;
+    while (s.step("list used steps"))
+        steps.emplace_back(std::string(s.column_text(0)),
+                           static_cast<std::uint64_t>(s.column_int64(1)));
+    return steps;
+}
+
+std::vector<std::pair<std::string, FailureState>> SqliteStore::all_failures() const {
+    sql::Statement s(db_, path_,
+                     "SELECT failures, first_failure, locked_until, user FROM failures "
+                     "ORDER BY user");
+    std::vector<std::pair<std::string, FailureState>> rows;
+    while (s.step("list failures"))
+        rows.emplace_back(std::string(s.column_text(3)), read_failures(s));
+    return rows;
+}
+
 std::optional<std::string> SqliteStore::get_metadata(const std::string& name) const {
     sql::Run run(statements_->get_metadata);
     run->bind_text(1, name);

@@ -45,6 +45,10 @@ public:
     std::optional<int> spend_resend(const std::string& id) override;
     std::int64_t count_challenges() override;
 
+    std::vector<std::string> enrolled_users() const override;
+    std::vector<std::pair<std::string, std::uint64_t>> used_steps() const override;
+    std::vector<std::pair<std::string, FailureState>> all_failures() const override;
+
     void record_event(const std::string& key, std::int64_t at) override;
     WindowCount count_events(const std::string& key, std::int64_t since) override;
     void prune_events(std::int64_t before) override;

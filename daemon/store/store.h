@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/secure.h"
@@ -120,6 +121,11 @@ public:
     virtual std::optional<int> spend_resend(const std::string& id) = 0;
     virtual std::int64_t count_challenges() = 0;
 
+    // Everything, for copying one store into another (--import-sqlite).
+    virtual std::vector<std::string> enrolled_users() const = 0;
+    virtual std::vector<std::pair<std::string, std::uint64_t>> used_steps() const = 0;
+    virtual std::vector<std::pair<std::string, FailureState>> all_failures() const = 0;
+
     // Per-key events (texts sent to a user) for limits that hold across hosts.
     virtual void record_event(const std::string& key, std::int64_t at) = 0;
     virtual WindowCount count_events(const std::string& key, std::int64_t since) = 0;
@@ -134,6 +140,7 @@ struct StoreSettings {
     std::string conninfo;     // libpq connection string or URI
     SecureString password;    // PostgreSQL password, empty when conninfo or ~/.pgpass carry it
     int connect_timeout = 5;  // seconds, for PostgreSQL connections
+    int timeout = 10;         // seconds a call may wait for the store before it is Unavailable
 };
 
 // Opens the configured backend and migrates its schema forward. Throws StoreError.

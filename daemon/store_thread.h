@@ -1,0 +1,53 @@
+// The thread the store runs on: the service's handlers, and with them every database call, run
+// here in order, off the sd-event loop, so a slow or unreachable PostgreSQL never stalls the
+// socket, the timers or the Twilio transfers. Results come back to the loop through an eventfd.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+typedef struct sd_event sd_event;
+typedef struct sd_event_source sd_event_source;
+
+namespace twofactor {
+
+class StoreThread {
+public:
+    using Job = std::function<void()>;
+
+    // Starts the thread. Throws std::runtime_error when the eventfd or its source fail.
+    explicit StoreThread(sd_event* loop);
+    // stop(), then closes the eventfd.
+    ~StoreThread();
+    // Lets the running job finish, drops the queued ones, joins. Idempotent. Call it before
+    // what the jobs use is destroyed.
+    void stop();
+    StoreThread(const StoreThread&) = delete;
+    StoreThread& operator=(const StoreThread&) = delete;
+
+    // From any thread: runs `job` on the store thread, after those submitted before it.
+    void submit(Job job);
+    // From any thread: runs `job` on the event loop, soon.
+    void to_loop(Job job);
+
+private:
+    static int on_wake(sd_event_source* source, int fd, uint32_t revents, void* userdata);
+    void work();
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Job> jobs_;
+    bool stopping_ = false;
+
+    std::mutex back_mutex_;
+    std::deque<Job> back_;
+    int eventfd_ = -1;
+    sd_event_source* source_ = nullptr;
+
+    std::thread thread_;
+};
+
+}  // namespace twofactor
