@@ -15,6 +15,7 @@
 #include "common/phone.h"
 #include "daemon/file_trust.h"
 #include "daemon/twilio/sid.h"
+#include "daemon/store/postgresql.h"
 #include "paths.h"
 
 namespace twofactor {
@@ -227,11 +228,9 @@ void read_store(const Reader& r, StoreSettings& store) {
     if (store.backend == StoreSettings::Backend::Postgresql && store.conninfo.empty())
         r.fail(*r.ini().get("store", "backend"),
                "backend = postgresql needs [postgresql] conninfo");
-    // A password in the connection string would sit in a world-readable file.
-    if (store.conninfo.find("password") != std::string::npos)
-        r.fail(*r.ini().get("postgresql", "conninfo"),
-               "conninfo must not hold the password; use password_file or the credential "
-               "postgresql-password");
+    if (auto v = r.ini().get("postgresql", "conninfo")) {
+        if (auto why = pg::check_conninfo(store.conninfo)) r.fail(*v, *why);
+    }
 }
 
 }  // namespace

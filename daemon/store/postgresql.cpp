@@ -30,6 +30,26 @@ std::string one_line(const char* message) {
 
 }  // namespace
 
+std::optional<std::string> check_conninfo(const std::string& conninfo) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+    if (options == nullptr) {
+        std::string why = error != nullptr ? one_line(error) : "out of memory";
+        PQfreemem(error);
+        return "conninfo cannot be parsed: " + why;
+    }
+    bool has_password = false;
+    for (auto* o = options; o->keyword != nullptr; ++o) {
+        if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr && *o->val != '\0')
+            has_password = true;
+    }
+    PQconninfoFree(options);
+    if (has_password)
+        return "conninfo must not hold the password (this file is readable by others); use "
+               "password_file or the credential postgresql-password";
+    return std::nullopt;
+}
+
 Result::~Result() {
     PQclear(result_);
 }

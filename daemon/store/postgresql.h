@@ -27,6 +27,10 @@ struct Param {
     bool is_null = false;
 };
 
+// Why a connection string cannot be used (libpq cannot parse it, or it holds a password, which
+// belongs in password_file or the credential), or nullopt when it can.
+std::optional<std::string> check_conninfo(const std::string& conninfo);
+
 class Result {
 public:
     explicit Result(PGresult* result) : result_(result) {}

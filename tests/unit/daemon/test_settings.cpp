@@ -206,6 +206,40 @@ static void edge_and_region_build_the_url(void**) {
                 std::string::npos);
 }
 
+static void the_store_section_picks_a_backend(void**) {
+    auto s = load_settings(g_path, true);
+    assert_true(s.store.backend == twofactor::StoreSettings::Backend::Sqlite);
+
+    std::string password_path = g_path + ".pgpass";
+    std::ofstream(password_path) << "s3cret\n";
+    write_config(
+        "[store]\nbackend = postgresql\ntimeout = 7\n[postgresql]\n"
+        "conninfo = host=db1 dbname=twofactor user=twofactord sslmode=verify-full\n"
+        "password_file = " +
+        password_path + "\nconnect_timeout = 3\n");
+    s = load_settings(g_path, true);
+    assert_true(s.store.backend == twofactor::StoreSettings::Backend::Postgresql);
+    assert_string_equal(s.store.password.c_str(), "s3cret");
+    assert_int_equal(s.store.timeout, 7);
+    assert_int_equal(s.store.connect_timeout, 3);
+    std::remove(password_path.c_str());
+
+    write_config("[store]\nbackend = mysql\n");
+    assert_true(load_error().find("sqlite or postgresql") != std::string::npos);
+    write_config("[store]\nbackend = postgresql\n");
+    assert_true(load_error().find("needs [postgresql] conninfo") != std::string::npos);
+    write_config(
+        "[store]\nbackend = postgresql\n[postgresql]\n"
+        "conninfo = host=db1 password=hunter2\n");
+    assert_true(load_error().find("must not hold the password") != std::string::npos);
+    write_config(
+        "[store]\nbackend = postgresql\n[postgresql]\n"
+        "conninfo = postgresql://twofactord:hunter2@db1/twofactor\n");
+    assert_true(load_error().find("must not hold the password") != std::string::npos);
+    write_config("[store]\nbackend = postgresql\n[postgresql]\nconninfo = host='db1\n");
+    assert_true(load_error().find("cannot be parsed") != std::string::npos);
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_full_file_is_read, make_path, remove_path),
@@ -218,6 +252,7 @@ int main() {
         cmocka_unit_test_setup_teardown(an_api_key_secret_comes_from_a_file, make_path,
                                         remove_path),
         cmocka_unit_test_setup_teardown(edge_and_region_build_the_url, make_path, remove_path),
+        cmocka_unit_test_setup_teardown(the_store_section_picks_a_backend, make_path, remove_path),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
