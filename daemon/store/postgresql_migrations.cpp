@@ -59,6 +59,20 @@ constexpr std::array kMigrations = {
             value bytea NOT NULL
         );
     )sql",
+    // 2: SQLite's version 4: trusts, and what each open challenge asked to be trusted for.
+    R"sql(
+        CREATE TABLE trusts (
+            user_name  text   NOT NULL,
+            service    text   NOT NULL,
+            origin     text   NOT NULL,
+            created_at bigint NOT NULL,
+            expires_at bigint NOT NULL,
+            PRIMARY KEY (user_name, service, origin)
+        );
+        CREATE INDEX trusts_by_expiry ON trusts (expires_at);
+        ALTER TABLE challenges ADD COLUMN trust_seconds bigint NOT NULL DEFAULT 0,
+                               ADD COLUMN origin text NOT NULL DEFAULT '';
+    )sql",
 };
 
 struct Unlock {

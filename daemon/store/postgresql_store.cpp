@@ -11,7 +11,8 @@ namespace {
 
 constexpr const char* kChallengeColumns =
     "id, user_name, delivery, texted_step, expires_at, attempts_left, resends_left, ip_address, "
-    "service";
+    "service, trust_seconds, origin";
+constexpr const char* kTrustColumns = "user_name, service, origin, created_at, expires_at";
 
 Challenge read_challenge(const pg::Result& r, int row) {
     Challenge c;
@@ -24,7 +25,14 @@ Challenge read_challenge(const pg::Result& r, int row) {
     c.resends_left = sealing::clamp_int(r.number(row, 6));
     c.ip_address = std::string(r.text(row, 7));
     c.service = std::string(r.text(row, 8));
+    c.trust_seconds = r.number(row, 9);
+    c.origin = std::string(r.text(row, 10));
     return c;
+}
+
+Trust read_trust(const pg::Result& r, int row) {
+    return Trust{std::string(r.text(row, 0)), std::string(r.text(row, 1)),
+                 std::string(r.text(row, 2)), r.number(row, 3), r.number(row, 4)};
 }
 
 FailureState read_failures(const pg::Result& r) {
@@ -65,9 +73,10 @@ void PostgresStore::put_enrollment(const Enrollment& e) {
 }
 
 void PostgresStore::clear_user(const std::string& user) {
-    for (const char* sql : {"DELETE FROM used_steps WHERE user_name = $1",
-                            "DELETE FROM failures WHERE user_name = $1",
-                            "DELETE FROM challenges WHERE user_name = $1"})
+    for (const char* sql :
+         {"DELETE FROM used_steps WHERE user_name = $1",
+          "DELETE FROM failures WHERE user_name = $1",
+          "DELETE FROM challenges WHERE user_name = $1", "DELETE FROM trusts WHERE user_name = $1"})
         db_.exec(sql, {Param::text(user)}, "clear the state of " + user);
 }
 
@@ -181,12 +190,13 @@ FailureState PostgresStore::add_failure(const std::string& user, std::int64_t no
 void PostgresStore::put_challenge(const Challenge& c) {
     db_.exec(
         "INSERT INTO challenges (id, user_name, delivery, texted_step, expires_at, "
-        "attempts_left, resends_left, ip_address, service) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "attempts_left, resends_left, ip_address, service, trust_seconds, origin) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         {Param::text(c.id), Param::text(c.user), Param::text(delivery_name(c.delivery)),
          c.texted_step ? Param::number(sealing::step_value(*c.texted_step)) : Param::null(),
          Param::number(c.expires_at), Param::number(c.attempts_left), Param::number(c.resends_left),
-         Param::text(c.ip_address), Param::text(c.service)},
+         Param::text(c.ip_address), Param::text(c.service), Param::number(c.trust_seconds),
+         Param::text(c.origin)},
         "save a challenge of " + c.user);
 }
 
@@ -258,6 +268,46 @@ WindowCount PostgresStore::count_events(const std::string& key, std::int64_t sin
 
 void PostgresStore::prune_events(std::int64_t before) {
     db_.exec("DELETE FROM events WHERE at <= $1", {Param::number(before)}, "prune events");
+}
+
+void PostgresStore::put_trust(const Trust& t) {
+    db_.exec(
+        "INSERT INTO trusts (user_name, service, origin, created_at, expires_at) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_name, service, origin) DO UPDATE "
+        "SET created_at = excluded.created_at, expires_at = excluded.expires_at",
+        {Param::text(t.user), Param::text(t.service), Param::text(t.origin),
+         Param::number(t.created_at), Param::number(t.expires_at)},
+        "save a trust of " + t.user);
+}
+
+std::optional<Trust> PostgresStore::get_trust(const std::string& user, const std::string& service,
+                                              const std::string& origin) {
+    const std::string sql = std::string("SELECT ") + kTrustColumns +
+                            " FROM trusts WHERE user_name = $1 AND service = $2 AND origin = $3";
+    auto r = db_.exec(sql.c_str(), {Param::text(user), Param::text(service), Param::text(origin)},
+                      "read a trust of " + user);
+    if (r.rows() == 0) return std::nullopt;
+    return read_trust(r, 0);
+}
+
+std::vector<Trust> PostgresStore::trusts_of(const std::string& user) {
+    const std::string sql = std::string("SELECT ") + kTrustColumns +
+                            " FROM trusts WHERE user_name = $1 ORDER BY service, origin";
+    auto r = db_.exec(sql.c_str(), {Param::text(user)}, "read the trusts of " + user);
+    std::vector<Trust> found;
+    for (int row = 0; row < r.rows(); ++row) found.push_back(read_trust(r, row));
+    return found;
+}
+
+std::int64_t PostgresStore::forget_trusts(const std::string& user) {
+    return db_
+        .exec("DELETE FROM trusts WHERE user_name = $1", {Param::text(user)},
+              "forget the trusts of " + user)
+        .affected();
+}
+
+void PostgresStore::expire_trusts(std::int64_t now) {
+    db_.exec("DELETE FROM trusts WHERE expires_at <= $1", {Param::number(now)}, "expire trusts");
 }
 
 std::vector<std::string> PostgresStore::enrolled_users() const {

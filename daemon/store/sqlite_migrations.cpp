@@ -68,6 +68,20 @@ constexpr std::array kMigrations = {
         CREATE INDEX events_by_key ON events (key, at);
         CREATE INDEX events_by_time ON events (at);
     )sql",
+    // 4: trusts (the module's trust=), and what each open challenge asked to be trusted for.
+    R"sql(
+        CREATE TABLE trusts (
+            user       TEXT    NOT NULL,
+            service    TEXT    NOT NULL,
+            origin     TEXT    NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (user, service, origin)
+        ) WITHOUT ROWID;
+        CREATE INDEX trusts_by_expiry ON trusts (expires_at);
+        ALTER TABLE challenges ADD COLUMN trust_seconds INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE challenges ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 int read_user_version(sqlite3* db, const std::string& path) {

@@ -89,14 +89,16 @@ struct SqliteStore::Statements {
                       "RETURNING failures, first_failure, locked_until"),
           put_challenge(db, path,
                         "INSERT INTO challenges (id, user, delivery, texted_step, expires_at, "
-                        "attempts_left, resends_left, ip_address, service) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                        "attempts_left, resends_left, ip_address, service, trust_seconds, origin) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
           get_challenge(db, path,
                         "SELECT id, user, delivery, texted_step, expires_at, attempts_left, "
-                        "resends_left, ip_address, service FROM challenges WHERE id = ?1"),
+                        "resends_left, ip_address, service, trust_seconds, origin "
+                        "FROM challenges WHERE id = ?1"),
           challenges_of(db, path,
                         "SELECT id, user, delivery, texted_step, expires_at, attempts_left, "
-                        "resends_left, ip_address, service FROM challenges WHERE user = ?1"),
+                        "resends_left, ip_address, service, trust_seconds, origin "
+                        "FROM challenges WHERE user = ?1"),
           delete_challenge(db, path, "DELETE FROM challenges WHERE id = ?1"),
           delete_challenges_of(db, path, "DELETE FROM challenges WHERE user = ?1"),
           expire_challenges(db, path, "DELETE FROM challenges WHERE expires_at <= ?1"),
@@ -112,6 +114,18 @@ struct SqliteStore::Statements {
                        "SELECT count(*), coalesce(min(at), 0) FROM events "
                        "WHERE key = ?1 AND at > ?2"),
           prune_events(db, path, "DELETE FROM events WHERE at <= ?1"),
+          put_trust(db, path,
+                    "INSERT INTO trusts (user, service, origin, created_at, expires_at) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (user, service, origin) DO UPDATE "
+                    "SET created_at = excluded.created_at, expires_at = excluded.expires_at"),
+          get_trust(db, path,
+                    "SELECT user, service, origin, created_at, expires_at FROM trusts "
+                    "WHERE user = ?1 AND service = ?2 AND origin = ?3"),
+          trusts_of(db, path,
+                    "SELECT user, service, origin, created_at, expires_at FROM trusts "
+                    "WHERE user = ?1 ORDER BY service, origin"),
+          delete_trusts(db, path, "DELETE FROM trusts WHERE user = ?1"),
+          expire_trusts(db, path, "DELETE FROM trusts WHERE expires_at <= ?1"),
           get_metadata(db, path, "SELECT value FROM metadata WHERE name = ?1"),
           put_metadata(db, path,
                        "INSERT INTO metadata (name, value) VALUES (?1, ?2) "
@@ -125,6 +139,7 @@ struct SqliteStore::Statements {
     sql::Statement put_challenge, get_challenge, challenges_of, delete_challenge,
         delete_challenges_of, expire_challenges, spend_attempt, spend_resend, count_challenges;
     sql::Statement record_event, count_events, prune_events;
+    sql::Statement put_trust, get_trust, trusts_of, delete_trusts, expire_trusts;
     sql::Statement get_metadata, put_metadata, sample_user;
 };
 
@@ -141,7 +156,14 @@ Challenge read_challenge(sql::Statement& s) {
     c.resends_left = sealing::clamp_int(s.column_int64(6));
     c.ip_address = std::string(s.column_text(7));
     c.service = std::string(s.column_text(8));
+    c.trust_seconds = s.column_int64(9);
+    c.origin = std::string(s.column_text(10));
     return c;
+}
+
+Trust read_trust(sql::Statement& s) {
+    return Trust{std::string(s.column_text(0)), std::string(s.column_text(1)),
+                 std::string(s.column_text(2)), s.column_int64(3), s.column_int64(4)};
 }
 
 FailureState read_failures(sql::Statement& s) {
@@ -239,7 +261,7 @@ void SqliteStore::clear_user(const std::string& user, bool with_enrollment) {
         run->step("remove enrollment for " + user);
     }
     for (auto* statement : {&statements_->delete_steps, &statements_->delete_failures,
-                            &statements_->delete_challenges_of}) {
+                            &statements_->delete_challenges_of, &statements_->delete_trusts}) {
         sql::Run run(*statement);
         run->bind_text(1, user);
         run->step("clear the state of " + user);
@@ -357,6 +379,8 @@ void SqliteStore::put_challenge(const Challenge& c) {
     run->bind_int64(7, c.resends_left);
     run->bind_text(8, c.ip_address);
     run->bind_text(9, c.service);
+    run->bind_int64(10, c.trust_seconds);
+    run->bind_text(11, c.origin);
     run->step("save a challenge of " + c.user);
 }
 
@@ -437,6 +461,47 @@ void SqliteStore::prune_events(std::int64_t before) {
     sql::Run run(statements_->prune_events);
     run->bind_int64(1, before);
     run->step("prune events");
+}
+
+void SqliteStore::put_trust(const Trust& t) {
+    sql::Run run(statements_->put_trust);
+    run->bind_text(1, t.user);
+    run->bind_text(2, t.service);
+    run->bind_text(3, t.origin);
+    run->bind_int64(4, t.created_at);
+    run->bind_int64(5, t.expires_at);
+    run->step("save a trust of " + t.user);
+}
+
+std::optional<Trust> SqliteStore::get_trust(const std::string& user, const std::string& service,
+                                            const std::string& origin) {
+    sql::Run run(statements_->get_trust);
+    run->bind_text(1, user);
+    run->bind_text(2, service);
+    run->bind_text(3, origin);
+    if (!run->step("read a trust of " + user)) return std::nullopt;
+    return read_trust(*run.operator->());
+}
+
+std::vector<Trust> SqliteStore::trusts_of(const std::string& user) {
+    sql::Run run(statements_->trusts_of);
+    run->bind_text(1, user);
+    std::vector<Trust> found;
+    while (run->step("read the trusts of " + user)) found.push_back(read_trust(*run.operator->()));
+    return found;
+}
+
+std::int64_t SqliteStore::forget_trusts(const std::string& user) {
+    sql::Run run(statements_->delete_trusts);
+    run->bind_text(1, user);
+    run->step("forget the trusts of " + user);
+    return run->changes();
+}
+
+void SqliteStore::expire_trusts(std::int64_t now) {
+    sql::Run run(statements_->expire_trusts);
+    run->bind_int64(1, now);
+    run->step("expire trusts");
 }
 
 std::vector<std::string> SqliteStore::enrolled_users() const {

@@ -45,6 +45,13 @@ public:
     std::optional<int> spend_resend(const std::string& id) override;
     std::int64_t count_challenges() override;
 
+    void put_trust(const Trust& t) override;
+    std::optional<Trust> get_trust(const std::string& user, const std::string& service,
+                                   const std::string& origin) override;
+    std::vector<Trust> trusts_of(const std::string& user) override;
+    std::int64_t forget_trusts(const std::string& user) override;
+    void expire_trusts(std::int64_t now) override;
+
     std::vector<std::string> enrolled_users() const override;
     std::vector<std::pair<std::string, std::uint64_t>> used_steps() const override;
     std::vector<std::pair<std::string, FailureState>> all_failures() const override;

@@ -56,6 +56,23 @@ struct LockoutPolicy {
     std::int64_t duration = 900;  // seconds
 };
 
+// What a login asked to be trusted for (the module's trust=): a later login of the same user from
+// the same service and origin skips the code for `seconds`. Empty (seconds 0) when not asked.
+struct TrustRequest {
+    std::int64_t seconds = 0;
+    std::string service;  // PAM_SERVICE
+    std::string origin;   // PAM_RHOST, or "tty:" and PAM_TTY when there is no RHOST
+};
+
+// A trust made by a second factor that succeeded.
+struct Trust {
+    std::string user;
+    std::string service;
+    std::string origin;
+    std::int64_t created_at = 0;  // Unix seconds
+    std::int64_t expires_at = 0;  // Unix seconds
+};
+
 // A login challenge (the model's twoFactorId).
 struct Challenge {
     std::string id;
@@ -67,6 +84,10 @@ struct Challenge {
     int resends_left = 0;
     std::string ip_address;
     std::string service;  // the PAM service that began it, for the audit trail
+    // What it asked to be trusted for (the module's trust=): seconds, 0 for nothing, and the
+    // origin (PAM_RHOST, or "tty:" and PAM_TTY); the service is `service`.
+    std::int64_t trust_seconds = 0;
+    std::string origin;
 };
 
 // Events counted in a sliding window: how many, and when the oldest of them was.
@@ -84,11 +105,12 @@ public:
 
     // Insert or replace; committed (durable) when it returns.
     virtual void put_enrollment(const Enrollment& e) = 0;
-    // Enabling in one transaction: the enrollment replaces any earlier one, its steps, failures
-    // and open challenges are cleared, and the step whose code enabled it is recorded as used.
+    // Enabling in one transaction: the enrollment replaces any earlier one, its steps, failures,
+    // open challenges and trusts are cleared, and the step whose code enabled it is recorded as
+    // used.
     virtual void enable(const Enrollment& e, std::uint64_t accepted_step) = 0;
     virtual std::optional<Enrollment> get_enrollment(const std::string& user) const = 0;
-    // Also clears steps, failures and open challenges.
+    // Also clears steps, failures, open challenges and trusts.
     virtual bool remove_enrollment(const std::string& user) = 0;
     virtual std::int64_t count_enrollments() const = 0;
 
@@ -120,6 +142,16 @@ public:
     virtual std::optional<int> spend_attempt(const std::string& id) = 0;
     virtual std::optional<int> spend_resend(const std::string& id) = 0;
     virtual std::int64_t count_challenges() = 0;
+
+    // Trusts, one per user, service and origin: putting one again replaces it.
+    virtual void put_trust(const Trust& t) = 0;
+    // The trust, expired or not (the caller decides against the current limits).
+    virtual std::optional<Trust> get_trust(const std::string& user, const std::string& service,
+                                           const std::string& origin) = 0;
+    virtual std::vector<Trust> trusts_of(const std::string& user) = 0;
+    // Ends every trust of the user; returns how many there were.
+    virtual std::int64_t forget_trusts(const std::string& user) = 0;
+    virtual void expire_trusts(std::int64_t now) = 0;
 
     // Everything, for copying one store into another (--import-sqlite).
     virtual std::vector<std::string> enrolled_users() const = 0;

@@ -101,6 +101,11 @@ Challenge challenge(const std::string& id, const std::string& user, std::int64_t
     return c;
 }
 
+Trust trust(const std::string& user, const std::string& service, const std::string& origin,
+            std::int64_t created_at, std::int64_t expires_at) {
+    return Trust{user, service, origin, created_at, expires_at};
+}
+
 void enrollments_round_trip(void** state) {
     auto store = fixture(state).open();
     assert_false(store->get_enrollment("alice").has_value());
@@ -223,6 +228,8 @@ void challenges_round_trip(void** state) {
     assert_true(c->texted_step && *c->texted_step == 1234);
     assert_int_equal(c->expires_at, 2000);
     assert_string_equal(c->ip_address.c_str(), "192.0.2.7");
+    assert_int_equal(c->trust_seconds, 0);
+    assert_true(c->origin.empty());
     c = store->get_challenge("c2");
     assert_false(c->texted_step.has_value());
     assert_true(c->delivery == Delivery::None);
@@ -242,6 +249,63 @@ void challenges_round_trip(void** state) {
     assert_false(store->delete_challenge("c1"));
     store->delete_challenges_of("alice");
     assert_int_equal(store->count_challenges(), 0);
+}
+
+void challenges_keep_their_trust_request(void** state) {
+    auto store = fixture(state).open();
+    Challenge c = challenge("c1", "alice", 2000);
+    c.service = "sshd";
+    c.trust_seconds = 600;
+    c.origin = "198.51.100.4";
+    store->put_challenge(c);
+    auto got = store->get_challenge("c1");
+    assert_int_equal(got->trust_seconds, 600);
+    assert_string_equal(got->service.c_str(), "sshd");
+    assert_string_equal(got->origin.c_str(), "198.51.100.4");
+    assert_int_equal(store->challenges_of("alice").front().trust_seconds, 600);
+}
+
+void trusts_round_trip(void** state) {
+    auto store = fixture(state).open();
+    assert_false(store->get_trust("alice", "sshd", "198.51.100.4").has_value());
+    store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1600));
+    store->put_trust(trust("alice", "sudo", "tty:/dev/pts/3", 1000, 2000));
+    store->put_trust(trust("bob", "sshd", "198.51.100.4", 1000, 5000));
+    auto got = store->get_trust("alice", "sshd", "198.51.100.4");
+    assert_true(got.has_value());
+    assert_int_equal(got->created_at, 1000);
+    assert_int_equal(got->expires_at, 1600);
+    // Service and origin are both part of the key.
+    assert_false(store->get_trust("alice", "sshd", "198.51.100.5").has_value());
+    assert_false(store->get_trust("alice", "login", "198.51.100.4").has_value());
+    // Putting it again replaces it.
+    store->put_trust(trust("alice", "sshd", "198.51.100.4", 1500, 2100));
+    assert_int_equal(store->get_trust("alice", "sshd", "198.51.100.4")->created_at, 1500);
+    auto all = store->trusts_of("alice");
+    assert_int_equal(all.size(), 2);
+    assert_string_equal(all[0].service.c_str(), "sshd");
+    assert_string_equal(all[1].origin.c_str(), "tty:/dev/pts/3");
+
+    store->expire_trusts(2000);  // alice's sudo trust ends at 2000
+    assert_int_equal(store->trusts_of("alice").size(), 1);
+    assert_int_equal(store->forget_trusts("alice"), 1);
+    assert_int_equal(store->forget_trusts("alice"), 0);
+    assert_true(store->trusts_of("alice").empty());
+    assert_int_equal(store->trusts_of("bob").size(), 1);
+}
+
+// disable and a new phone or secret (enable over an enrollment) end the user's trusts.
+void enrollment_changes_end_trusts(void** state) {
+    auto store = fixture(state).open();
+    store->enable(enrollment("alice"), 42);
+    store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1600));
+    store->put_trust(trust("bob", "sshd", "198.51.100.4", 1000, 1600));
+    store->enable(enrollment("alice"), 43);
+    assert_true(store->trusts_of("alice").empty());
+    store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1600));
+    assert_true(store->remove_enrollment("alice"));
+    assert_true(store->trusts_of("alice").empty());
+    assert_int_equal(store->trusts_of("bob").size(), 1);
 }
 
 void remove_clears_the_users_state(void** state) {
@@ -267,6 +331,7 @@ void everything_survives_reopening(void** state) {
         store->add_failure("alice", 1000, LockoutPolicy{});
         store->put_challenge(challenge("c1", "alice", 2000));
         store->record_event("text:alice", 1000);
+        store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1600));
     }
     auto store = f.open();
     assert_true(store->get_enrollment("alice").has_value());
@@ -274,6 +339,7 @@ void everything_survives_reopening(void** state) {
     assert_int_equal(store->get_failures("alice").failures, 1);
     assert_true(store->get_challenge("c1").has_value());
     assert_int_equal(store->count_events("text:alice", 0).count, 1);
+    assert_true(store->get_trust("alice", "sshd", "198.51.100.4").has_value());
 }
 
 void events_count_in_a_window(void** state) {
@@ -338,6 +404,9 @@ int main(int argc, char** argv) {
         cmocka_unit_test_setup_teardown(failures_count_to_a_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(failures_from_many_connections_all_count, setup, teardown),
         cmocka_unit_test_setup_teardown(challenges_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(challenges_keep_their_trust_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(trusts_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(enrollment_changes_end_trusts, setup, teardown),
         cmocka_unit_test_setup_teardown(remove_clears_the_users_state, setup, teardown),
         cmocka_unit_test_setup_teardown(everything_survives_reopening, setup, teardown),
         cmocka_unit_test_setup_teardown(events_count_in_a_window, setup, teardown),
