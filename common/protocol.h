@@ -31,6 +31,7 @@ inline constexpr const char* Status = "io.twofactor.Status";
 inline constexpr const char* Begin = "io.twofactor.Begin";
 inline constexpr const char* Complete = "io.twofactor.Complete";
 inline constexpr const char* Unlock = "io.twofactor.Unlock";
+inline constexpr const char* Forget = "io.twofactor.Forget";
 }  // namespace method
 
 // Errors, each "io.twofactor." + name.

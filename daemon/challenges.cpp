@@ -35,7 +35,8 @@ std::string random_id() {
 Challenge Challenges::create(const std::string& user, Delivery delivery, std::int64_t now,
                              std::int64_t lifetime, int attempts, int resends,
                              std::optional<std::uint64_t> texted_step,
-                             const std::string& ip_address, const std::string& service) {
+                             const std::string& ip_address, const std::string& service,
+                             const TrustRequest& trust) {
     // Only this user's: a sweep of every open challenge on each login would cost O(all of
     // them); housekeeping sweeps the rest every minute, and find() drops what it meets expired.
     auto open = store_.challenges_of(user);
@@ -61,6 +62,8 @@ Challenge Challenges::create(const std::string& user, Delivery delivery, std::in
     c.resends_left = resends;
     c.ip_address = ip_address;
     c.service = service;
+    c.trust_seconds = trust.seconds;
+    c.origin = trust.origin;
     store_.put_challenge(c);
     return c;
 }

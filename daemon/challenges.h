@@ -23,7 +23,8 @@ public:
     Challenge create(const std::string& user, Delivery delivery, std::int64_t now,
                      std::int64_t lifetime, int attempts, int resends,
                      std::optional<std::uint64_t> texted_step = std::nullopt,
-                     const std::string& ip_address = {}, const std::string& service = {});
+                     const std::string& ip_address = {}, const std::string& service = {},
+                     const TrustRequest& trust = {});
 
     // The live challenge with this id; an expired one is dropped and nullopt returned.
     std::optional<Challenge> find(const std::string& id, std::int64_t now);

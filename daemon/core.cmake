@@ -15,6 +15,7 @@ add_library(twofactord_core STATIC
     setup_limits.cpp
     store_thread.cpp
     threaded_service.cpp
+    trust.cpp
 )
 target_link_libraries(twofactord_core PUBLIC twofactor_flags twofactor_common twofactord_store
     twofactord_twilio PkgConfig::SYSTEMD Threads::Threads)

@@ -77,7 +77,7 @@ void Service::record_failure(const std::string& user, std::int64_t now, std::str
 }
 
 void Service::begin(const Caller& caller, const json& p, Respond& respond) {
-    params::only(p, {"user", "ipAddress", "service", "tty", "timeout"});
+    params::only(p, {"user", "ipAddress", "service", "tty", "timeout", "trust"});
     std::string user = params::user_name(p);
     authorize(caller, user);
     std::string ip = params::optional_string(p, "ipAddress", 255).value_or("");
@@ -85,6 +85,7 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     std::string tty = params::optional_string(p, "tty", 255).value_or("");
     // How long the caller waits for this answer (the PAM module's timeout).
     auto caller_timeout = params::optional_integer(p, "timeout", 1, 3600);
+    const TrustRequest trust = trust_request(caller, p, service, ip, tty);
     std::int64_t now = clock_();
 
     auto e = store_.get_enrollment(user);
@@ -92,6 +93,16 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
         throw Refusal{err::NotEnrolled,
                       {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
     check_lock(user, now);
+    // After the lock check: a locked account is never let in by a trust.
+    if (auto until = trusted_until(user, trust, now)) {
+        log::notice("two-factor login trusted", {{"user", user},
+                                                 {"service", service},
+                                                 {"origin", trust.origin},
+                                                 {"until", std::to_string(*until)}});
+        respond(
+            protocol::make_reply({{"user", user}, {"trusted", true}, {"trustedUntil", *until}}));
+        return;
+    }
     if (e->delivery == Delivery::TextMessage) check_text_limits(user, now);
     // Whatever the delivery: an app user's challenges cost no text, but each is a log line.
     if (auto wait = challenge_starts_.retry_after(user, now))
@@ -106,7 +117,7 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     std::optional<std::uint64_t> step;
     if (e->delivery == Delivery::TextMessage) step = next_unused_step(user, totp_step(now));
     Challenge c = challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
-                                     login.resends, step, ip, service);
+                                     login.resends, step, ip, service, trust);
     if (log::from_caller(caller.uid))
         log::info("two-factor challenge started", {{"user", user},
                                                    {"ip", ip},
@@ -215,6 +226,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
         challenges_.erase(id);
         store_.put_failures(user, FailureState{});
         log::notice("two-factor login succeeded", {{"user", user}, {"ip", ip}});
+        remember_trust(*c, now);
         respond(protocol::make_reply({{"user", user}}));
         return;
     }

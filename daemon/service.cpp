@@ -35,6 +35,7 @@ void Service::handle(const Caller& caller, const protocol::Request& request, Res
         {protocol::method::Disable, &Service::disable},
         {protocol::method::Status, &Service::status},
         {protocol::method::Unlock, &Service::unlock},
+        {protocol::method::Forget, &Service::forget},
         {protocol::method::Begin, &Service::begin},
         {protocol::method::Complete, &Service::complete},
     };
@@ -278,7 +279,8 @@ void Service::status(const Caller& caller, const json& p, Respond& respond) {
     authorize(caller, user);
     auto e = store_.get_enrollment(user);
     FailureState state = store_.get_failures(user);
-    bool locked = state.locked_until > clock_();
+    const std::int64_t now = clock_();
+    bool locked = state.locked_until > now;
     json reply = {
         {"user", user},
         {"enabled", e.has_value()},
@@ -286,7 +288,8 @@ void Service::status(const Caller& caller, const json& p, Respond& respond) {
         {"mobilePhone", e && !e->mobile_phone.empty() ? json(mask_phone(e->mobile_phone)) : json()},
         {"locked", locked},
         {"lockedUntil", locked ? json(state.locked_until) : json()},
-        {"failures", state.failures}};
+        {"failures", state.failures},
+        {"trusts", live_trusts(user, now)}};
     respond(protocol::make_reply(std::move(reply)));
 }
 
@@ -304,6 +307,7 @@ void Service::unlock(const Caller& caller, const json& p, Respond& respond) {
 void Service::housekeeping() {
     std::int64_t now = clock_();
     challenges_.expire(now);
+    store_.expire_trusts(now);
     store_.prune_events(now - 3600);
     enroll_texts_.sweep(now);
     number_texts_.sweep(now);

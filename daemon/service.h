@@ -66,6 +66,7 @@ private:
     void unlock(const Caller&, const protocol::json&, Respond&);
     void begin(const Caller&, const protocol::json&, Respond&);
     void complete(const Caller&, const protocol::json&, Respond&);
+    void forget(const Caller&, const protocol::json&, Respond&);
 
     // Shared checks.
     void authorize(const Caller& caller, const std::string& user) const;
@@ -99,6 +100,16 @@ private:
     // `twoFactorId` for a texted code). Consumes the code; a wrong one counts as a failure.
     void require_current_factor(const Caller& caller, const std::string& user,
                                 const protocol::json& p, const char* code_field);
+    // trust.cpp: what a Begin asks to be trusted for (empty when it may not ask), the end of
+    // the live trust that lets it skip the code, recording one after a success, and the list
+    // `status` shows.
+    TrustRequest trust_request(const Caller& caller, const protocol::json& p,
+                               const std::string& service, const std::string& ip,
+                               const std::string& tty) const;
+    std::optional<std::int64_t> trusted_until(const std::string& user, const TrustRequest& request,
+                                              std::int64_t now);
+    void remember_trust(const Challenge& c, std::int64_t now);
+    protocol::json live_trusts(const std::string& user, std::int64_t now);
     void send_text(const std::string& phone, const std::string& code, const std::string& user,
                    TextOptions options, std::function<void(const SmsResult&)> done);
 

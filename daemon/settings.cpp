@@ -35,6 +35,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
       "texts_per_minute", "enroll_texts_per_hour"}},
     {"login", {"challenge_lifetime", "tries", "resends", "challenges_per_minute"}},
     {"lockout", {"failures", "window", "duration"}},
+    {"trust", {"max_seconds"}},
     {"store", {"backend", "timeout"}},
     {"postgresql", {"conninfo", "password_file", "connect_timeout"}},
 };
@@ -283,6 +284,7 @@ Settings load_settings(const std::string& path, bool must_exist) {
     r.number("lockout", "failures", s.login.lockout_failures, 1, 100);
     r.number("lockout", "window", s.login.lockout_window, 1, 86400);
     r.number("lockout", "duration", s.login.lockout_duration, 1, 86400);
+    r.number("trust", "max_seconds", s.trust.max_seconds, 0, kMaxTrustSeconds);
     read_store(r, s.store);
     return s;
 }

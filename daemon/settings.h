@@ -30,6 +30,15 @@ struct SmsSettings {
     int enroll_texts_per_hour = 5;  // [sms] enroll_texts_per_hour, per non-root uid
 };
 
+inline constexpr std::int64_t kMaxTrustSeconds = 30 * 86400;
+
+struct TrustSettings {
+    // [trust] max_seconds: no trust lasts longer, whatever the module's trust= asks; 0 turns
+    // trust off for every service. A trust made under a larger value ends at its creation plus
+    // this one.
+    std::int64_t max_seconds = 43200;
+};
+
 struct DaemonSettings {
     std::string socket;                // [daemon] socket
     std::string database;              // [daemon] database
@@ -49,6 +58,7 @@ struct Settings {
     TwilioSettings twilio;
     SmsSettings sms;
     LoginSettings login;
+    TrustSettings trust;
 };
 
 // Reads the file (throws ConfigError "PATH:LINE: ..." for a bad value or an unknown key).

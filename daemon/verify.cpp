@@ -100,6 +100,8 @@ void Service::check_verification(const std::string& id, const Enrollment& e, Sec
         e.mobile_phone, std::move(code), [this, respond, id, user, ip](const SmsResult& result) {
             std::int64_t now = clock_();
             if (result.accepted) {
+                // The challenge says what the login asked to be trusted for.
+                if (auto c = challenges_.find(id, now)) remember_trust(*c, now);
                 challenges_.erase(id);
                 store_.put_failures(user, FailureState{});
                 log::notice("two-factor login succeeded",

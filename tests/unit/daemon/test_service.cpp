@@ -518,6 +518,178 @@ void disable_ends_open_challenges(void** state) {
     assert_error(f.call(Fixture::alice(), method::Disable, {{"user", "alice"}}), err::NotEnrolled);
 }
 
+// --- trust (trust=, [trust] max_seconds) ---------------------------------------------------------
+
+// A Begin as the module inside `service` sends it with trust=`trust`.
+json begin_as(Fixture& f, const std::string& service, const std::string& ip, std::int64_t trust,
+              const Caller& caller = Fixture::root(), const std::string& tty = "pts/7") {
+    json p = {{"user", "alice"}, {"service", service}, {"tty", tty}};
+    if (!ip.empty()) p["ipAddress"] = ip;
+    if (trust > 0) p["trust"] = trust;
+    return f.call(caller, method::Begin, p);
+}
+
+bool is_trusted(const json& reply) {
+    return !reply.contains("error") && reply["parameters"].value("trusted", false);
+}
+
+// Begins with trust and completes with the texted code: the login that makes a trust.
+void trusted_login(Fixture& f, const std::string& service, const std::string& ip,
+                   std::int64_t trust, const std::string& tty = "pts/7") {
+    json reply = begin_as(f, service, ip, trust, Fixture::root(), tty);
+    assert_false(is_trusted(reply));
+    assert_ok(
+        f.complete(reply["parameters"]["twoFactorId"].get<std::string>(), f.messenger.last_code()));
+}
+
+void trust_skips_the_code_for_the_same_service_and_origin(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    trusted_login(f, "sshd", "198.51.100.4", 600);
+    const std::size_t texts = f.messenger.sent.size();
+    json again = begin_as(f, "sshd", "198.51.100.4", 600);
+    assert_true(is_trusted(again));
+    assert_false(again["parameters"].contains("twoFactorId"));
+    assert_int_equal(again["parameters"]["trustedUntil"].get<std::int64_t>(), f.now + 600);
+    assert_int_equal(f.messenger.sent.size(), texts);  // nothing texted
+    // Another origin, another service, or no trust= asked: the code as always.
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.5", 600)));
+    assert_false(is_trusted(begin_as(f, "sudo", "198.51.100.4", 600)));
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 0)));
+    // Without an RHOST the terminal is the origin.
+    trusted_login(f, "sudo", "", 600, "/dev/pts/3");
+    assert_true(is_trusted(begin_as(f, "sudo", "", 600, Fixture::root(), "/dev/pts/3")));
+    assert_false(is_trusted(begin_as(f, "sudo", "", 600, Fixture::root(), "/dev/pts/4")));
+    // A trust survives a restart of the daemon.
+    f.start_service();
+    assert_true(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+}
+
+void trust_ends_when_it_expires(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    trusted_login(f, "sshd", "198.51.100.4", 600);
+    f.now += 599;
+    assert_true(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+    f.now += 1;
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+    // A smaller trust= for the service shortens a trust already made.
+    f.now += 30;
+    trusted_login(f, "sshd", "198.51.100.4", 600);
+    f.now += 60;
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 60)));
+    assert_true(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+}
+
+void no_trust_after_wrong_codes(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.login.tries = 2;
+    f.enroll_alice();
+    json reply = begin_as(f, "sshd", "198.51.100.4", 600);
+    std::string id = reply["parameters"]["twoFactorId"].get<std::string>();
+    assert_error(f.complete(id, "000000"), err::InvalidCode);
+    assert_error(f.complete(id, "000000"), err::InvalidCode);
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+    json status = f.call(Fixture::root(), method::Status, {{"user", "alice"}});
+    assert_true(status["parameters"]["trusts"].empty());
+}
+
+void no_trust_used_while_locked(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.login.lockout_failures = 2;
+    f.enroll_alice();
+    trusted_login(f, "sshd", "198.51.100.4", 3600);
+    // Someone elsewhere guesses until the account locks.
+    assert_error(f.complete(f.begin(), "000000"), err::InvalidCode);
+    assert_error(f.complete(f.begin(), "000000"), err::Locked);
+    const std::size_t texts = f.messenger.sent.size();
+    assert_error(begin_as(f, "sshd", "198.51.100.4", 3600), err::Locked);
+    assert_int_equal(f.messenger.sent.size(), texts);
+    f.now += f.settings.login.lockout_duration;
+    assert_true(is_trusted(begin_as(f, "sshd", "198.51.100.4", 3600)));
+}
+
+void max_seconds_caps_trust(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.trust.max_seconds = 60;
+    f.enroll_alice();
+    trusted_login(f, "sshd", "198.51.100.4", 3600);
+    json status = f.call(Fixture::root(), method::Status, {{"user", "alice"}});
+    assert_int_equal(status["parameters"]["trusts"][0]["trustedUntil"].get<std::int64_t>(),
+                     f.now + 60);
+    f.now += 59;
+    assert_true(is_trusted(begin_as(f, "sshd", "198.51.100.4", 3600)));
+    f.now += 1;
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 3600)));
+
+    // Made under a larger max_seconds, a trust ends at its creation plus today's.
+    f.now += 30;
+    f.settings.trust.max_seconds = 3600;
+    trusted_login(f, "sshd", "198.51.100.4", 3600);
+    f.settings.trust.max_seconds = 60;
+    f.now += 60;
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 3600)));
+    status = f.call(Fixture::root(), method::Status, {{"user", "alice"}});
+    assert_true(status["parameters"]["trusts"].empty());
+
+    // max_seconds = 0: no trust at all.
+    f.settings.trust.max_seconds = 0;
+    f.now += 30;
+    trusted_login(f, "sshd", "198.51.100.4", 3600);
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 3600)));
+}
+
+void only_root_asks_for_trust(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    json reply = begin_as(f, "sshd", "198.51.100.4", 600, Fixture::alice());
+    assert_ok(
+        f.complete(reply["parameters"]["twoFactorId"].get<std::string>(), f.messenger.last_code()));
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+    assert_error(f.call(Fixture::root(), method::Begin, {{"user", "alice"}, {"trust", -1}}),
+                 err::InvalidParameter);
+    assert_error(f.call(Fixture::root(), method::Begin, {{"user", "alice"}, {"trust", "600"}}),
+                 err::InvalidParameter);
+}
+
+void forget_disable_and_enable_end_trusts(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    trusted_login(f, "sshd", "198.51.100.4", 600);
+    trusted_login(f, "sudo", "", 600, "/dev/pts/3");
+    json status = f.call(Fixture::alice(), method::Status, {{"user", "alice"}});
+    const json& trusts = status["parameters"]["trusts"];
+    assert_int_equal(trusts.size(), 2);
+    assert_string_equal(trusts[0]["service"].get<std::string>().c_str(), "sshd");
+    assert_string_equal(trusts[0]["origin"].get<std::string>().c_str(), "198.51.100.4");
+    assert_string_equal(trusts[1]["origin"].get<std::string>().c_str(), "tty:/dev/pts/3");
+    assert_int_equal(trusts[1]["trustedUntil"].get<std::int64_t>(), f.now + 600);
+
+    // forget: root, or the user; nobody else.
+    assert_error(f.call(Fixture::bob(), method::Forget, {{"user", "alice"}}),
+                 err::PermissionDenied);
+    assert_true(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+    json forgotten = f.call(Fixture::alice(), method::Forget, {{"user", "alice"}});
+    assert_ok(forgotten);
+    assert_int_equal(forgotten["parameters"]["forgotten"].get<std::int64_t>(), 2);
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+
+    // A new phone or secret (enable over the enrollment) ends them.
+    f.now += 30;
+    trusted_login(f, "sshd", "198.51.100.4", 600);
+    f.now += 30;
+    f.enroll_alice();
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+
+    // disable ends them.
+    f.now += 30;
+    trusted_login(f, "sshd", "198.51.100.4", 600);
+    assert_ok(f.call(Fixture::root(), method::Disable, {{"user", "alice"}}));
+    f.now += 30;
+    f.enroll_alice();
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+}
+
 }  // namespace
 
 int main() {
@@ -545,6 +717,14 @@ int main() {
         cmocka_unit_test_setup_teardown(only_enrolling_users_may_text_a_number, setup, teardown),
         cmocka_unit_test_setup_teardown(enable_wants_a_code_of_the_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(disable_ends_open_challenges, setup, teardown),
+        cmocka_unit_test_setup_teardown(trust_skips_the_code_for_the_same_service_and_origin, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(trust_ends_when_it_expires, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_trust_after_wrong_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_trust_used_while_locked, setup, teardown),
+        cmocka_unit_test_setup_teardown(max_seconds_caps_trust, setup, teardown),
+        cmocka_unit_test_setup_teardown(only_root_asks_for_trust, setup, teardown),
+        cmocka_unit_test_setup_teardown(forget_disable_and_enable_end_trusts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -64,7 +64,8 @@ static void a_full_file_is_read(void**) {
         "[sms]\ndefault_country_code = 1\nmessage = \"Code: {code} #1\"\n"
         "allowed_country_codes = 1, 44\n"
         "[login]\nchallenge_lifetime = 120\ntries = 3\n"
-        "[lockout]\nfailures = 20\nwindow = 600\nduration = 60\n");
+        "[lockout]\nfailures = 20\nwindow = 600\nduration = 60\n"
+        "[trust]\nmax_seconds = 3600\n");
     auto s = load_settings(g_path, true);
     assert_string_equal(s.daemon.socket.c_str(), "/tmp/s");
     assert_true(s.daemon.debug);
@@ -76,6 +77,7 @@ static void a_full_file_is_read(void**) {
     assert_string_equal(s.sms.allowed_country_codes[1].c_str(), "44");
     assert_int_equal(s.login.challenge_lifetime, 120);
     assert_int_equal(s.login.lockout_failures, 20);
+    assert_int_equal(s.trust.max_seconds, 3600);
 }
 
 static void a_missing_file_gives_defaults_unless_required(void**) {
@@ -84,6 +86,7 @@ static void a_missing_file_gives_defaults_unless_required(void**) {
     assert_int_equal(s.login.tries, 5);
     assert_int_equal(s.login.lockout_failures, 10);
     assert_int_equal(s.login.lockout_duration, 900);
+    assert_int_equal(s.trust.max_seconds, 43200);
     bool threw = false;
     try {
         load_settings("/nonexistent/twofactord.conf", true);
@@ -101,6 +104,9 @@ static void errors_name_the_file_line_and_problem(void**) {
 
     write_config("[lockout]\nfailures = 101\n");
     assert_true(load_error().find("between 1 and 100") != std::string::npos);
+
+    write_config("[trust]\nmax_seconds = 2592001\n");
+    assert_true(load_error().find("between 0 and 2592000") != std::string::npos);
 
     write_config("[daemon]\nsokcet = /tmp/x\n");
     assert_true(load_error().find("unknown key 'sokcet'") != std::string::npos);
