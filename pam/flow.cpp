@@ -199,8 +199,12 @@ private:
         if (!tty_.empty()) begin["tty"] = for_daemon(tty_);
         // The daemon answers within this, even when Twilio is slow (the text may come later).
         begin["timeout"] = static_cast<std::int64_t>(options_.timeout.count());
+        if (options_.trust.count() > 0) begin["trust"] = options_.trust.count();
         const CallResult reply = call(protocol::method::Begin, begin);
         if (!reply.ok()) return ending_for_error(reply, "Begin");
+        if (auto trusted = reply.parameters.find("trusted");
+            trusted != reply.parameters.end() && *trusted == true)
+            return trusted_ending(reply);
 
         const auto id = string_field(reply.parameters, "twoFactorId");
         const auto delivery = string_field(reply.parameters, "delivery");
@@ -286,6 +290,19 @@ private:
         if (who && *who != user_)
             return {Outcome::ProtocolError, {}, "Complete: the challenge belongs to another user"};
         return {Outcome::Success};
+    }
+
+    // The daemon found a live trust: no challenge, no text. Only when this module asked for one.
+    Ending trusted_ending(const CallResult& reply) {
+        if (options_.trust.count() <= 0)
+            return {Outcome::ProtocolError, {}, "Begin: trusted, but trust= was not given"};
+        const auto who = string_field(reply.parameters, "user");
+        if (!who || *who != user_)
+            return {Outcome::ProtocolError, {}, "Begin: trusted, but for another user"};
+        return {Outcome::Trusted,
+                {},
+                "trusted until " +
+                    std::to_string(number_field(reply.parameters, "trustedUntil").value_or(0))};
     }
 
     // Texts the code again; an Ending only when the login cannot go on.

@@ -66,6 +66,9 @@ void apply(std::string_view argument, Options& options, std::vector<std::string>
     } else if (has_value && name == "timeout") {
         options.timeout = std::chrono::seconds(clamped_number(
             name, value, kMinTimeoutSeconds, kMaxTimeoutSeconds, kDefaultTimeoutSeconds, problems));
+    } else if (has_value && name == "trust") {
+        options.trust =
+            std::chrono::seconds(clamped_number(name, value, 0, kMaxTrustSeconds, 0, problems));
     } else if (has_value && name == "groups") {
         options.groups = parse_group_patterns(value);
         if (!options.groups)

@@ -1,7 +1,7 @@
 // The module's arguments from the PAM service file: `socket=PATH nullok failmode=secure|safe
-// tries=N timeout=SECONDS echo debug groups=PATTERN,...`. Parsing never fails: a bad or unknown
-// argument is reported (the caller logs it) and the default stays, because a typo in /etc/pam.d
-// must not lock everyone out of the machine, nor let everyone in.
+// tries=N timeout=SECONDS echo debug groups=PATTERN,... trust=SECONDS`. Parsing never fails: a bad
+// or unknown argument is reported (the caller logs it) and the default stays, because a typo in
+// /etc/pam.d must not lock everyone out of the machine, nor let everyone in.
 #pragma once
 
 #include <chrono>
@@ -26,6 +26,8 @@ inline constexpr int kDefaultTries = 3;
 inline constexpr int kMinTimeoutSeconds = 1;
 inline constexpr int kMaxTimeoutSeconds = 300;
 inline constexpr int kDefaultTimeoutSeconds = protocol::kDefaultModuleTimeoutSeconds;
+// trust=: 0 (off) by default; the daemon's [trust] max_seconds caps it further.
+inline constexpr int kMaxTrustSeconds = 30 * 86400;
 
 struct Options {
     std::string socket;  // defaults to paths::kSocket
@@ -36,6 +38,8 @@ struct Options {
     bool echo = false;
     bool debug = false;
     std::optional<GroupPatterns> groups;  // `groups=`: only users inside get a second factor
+    // `trust=`: after a success, the same user, service and origin skip the code this long.
+    std::chrono::seconds trust{0};
 };
 
 struct ParsedOptions {

@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::array kOutcomes{
     OutcomeEntry{Outcome::Success, "success", PAM_SUCCESS, LOG_INFO},
+    OutcomeEntry{Outcome::Trusted, "trusted", PAM_SUCCESS, LOG_INFO},
     OutcomeEntry{Outcome::NotEnrolledIgnored, "not enrolled, nullok", PAM_IGNORE, LOG_INFO},
     OutcomeEntry{Outcome::OutsideGroups, "outside groups", PAM_IGNORE, LOG_DEBUG},
     OutcomeEntry{Outcome::NotEnrolled, "not enrolled", PAM_USER_UNKNOWN, LOG_NOTICE},
@@ -60,6 +61,7 @@ const OutcomeEntry& describe(Outcome outcome) {
 std::string sentence(Outcome outcome, const OutcomeDetails& details) {
     switch (outcome) {
         case Outcome::Success:
+        case Outcome::Trusted:
         case Outcome::NotEnrolledIgnored:
         case Outcome::OutsideGroups:
         case Outcome::ConversationFailed:

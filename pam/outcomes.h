@@ -11,6 +11,7 @@ namespace twofactor::pam {
 
 enum class Outcome {
     Success,             // the daemon accepted the code
+    Trusted,             // a trust (trust=) of this user, service and origin skipped the code
     NotEnrolledIgnored,  // not enrolled, and `nullok` was given
     OutsideGroups,       // none of the user's groups is inside `groups=`
     NotEnrolled,         // not enrolled, no `nullok`

@@ -99,6 +99,38 @@ void test_right_code(void**) {
     assert_false(log_contains("5555"));
 }
 
+void test_trusted_login_asks_nothing(void**) {
+    FakeDaemon daemon;
+    daemon.reply({{"user", "alice"}, {"trusted", true}, {"trustedUntil", 1900000000}});
+    ScriptedPam pam({});
+    Options options = options_for(daemon);
+    options.trust = std::chrono::seconds(600);
+    assert_int_equal(authenticate(pam, options), PAM_SUCCESS);
+    const auto requests = daemon.requests();
+    assert_int_equal(requests.size(), 1);
+    assert_int_equal(requests[0].parameters["trust"].get<int>(), 600);
+    assert_int_equal(pam.prompts(), 0);
+    assert_true(logged_at(LOG_INFO, "trusted (PAM_SUCCESS): trusted until 1900000000"));
+}
+
+// A daemon that answers "trusted" to a module that asked for no trust, or for another user, is
+// confused: the login fails rather than passes.
+void test_unasked_trust_is_refused(void**) {
+    {
+        FakeDaemon daemon;
+        daemon.reply({{"user", "alice"}, {"trusted", true}, {"trustedUntil", 1900000000}});
+        ScriptedPam pam({});
+        assert_int_equal(authenticate(pam, options_for(daemon)), PAM_SERVICE_ERR);
+        assert_false(daemon.requests()[0].parameters.contains("trust"));
+    }
+    FakeDaemon daemon;
+    daemon.reply({{"user", "mallory"}, {"trusted", true}, {"trustedUntil", 1900000000}});
+    ScriptedPam pam({});
+    Options options = options_for(daemon);
+    options.trust = std::chrono::seconds(600);
+    assert_int_equal(authenticate(pam, options), PAM_SERVICE_ERR);
+}
+
 void test_spaces_around_the_code_are_dropped(void**) {
     FakeDaemon daemon;
     daemon.reply(texted());
@@ -566,6 +598,8 @@ int main() {
         cmocka_unit_test(test_without_rhost_nothing_is_invented),
         cmocka_unit_test(test_long_host_names_are_cut_for_the_daemon),
         cmocka_unit_test(test_log_lines_cannot_be_forged),
+        cmocka_unit_test(test_trusted_login_asks_nothing),
+        cmocka_unit_test(test_unasked_trust_is_refused),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -39,6 +39,7 @@ void test_defaults(void**) {
     assert_int_equal(parsed.options.timeout.count(), 30);
     assert_false(parsed.options.echo);
     assert_false(parsed.options.debug);
+    assert_int_equal(parsed.options.trust.count(), 0);  // trust is off unless asked for
 }
 
 void test_no_argv_at_all(void**) {
@@ -106,6 +107,20 @@ void test_timeout_clamped(void**) {
     assert_true(parsed.problems.empty());
 }
 
+void test_trust_clamped(void**) {
+    ParsedOptions parsed = parse({"trust=3600"});
+    assert_true(parsed.problems.empty());
+    assert_int_equal(parsed.options.trust.count(), 3600);
+    parsed = parse({"trust=-5"});
+    assert_int_equal(parsed.options.trust.count(), 0);
+    assert_true(any_problem_mentions(parsed, "trust=-5 is outside 0..2592000; using 0"));
+    parsed = parse({"trust=2592001"});
+    assert_int_equal(parsed.options.trust.count(), 2592000);
+    parsed = parse({"trust=soon"});
+    assert_int_equal(parsed.options.trust.count(), 0);
+    assert_true(any_problem_mentions(parsed, "not a whole number"));
+}
+
 void test_numbers_that_are_not_numbers_keep_defaults(void**) {
     const ParsedOptions parsed = parse({"tries=abc", "timeout=", "tries=5x", "timeout=1.5"});
     assert_int_equal(parsed.options.tries, 3);
@@ -157,6 +172,7 @@ int main() {
         cmocka_unit_test(test_later_argument_wins),
         cmocka_unit_test(test_tries_clamped),
         cmocka_unit_test(test_timeout_clamped),
+        cmocka_unit_test(test_trust_clamped),
         cmocka_unit_test(test_numbers_that_are_not_numbers_keep_defaults),
         cmocka_unit_test(test_bad_failmode_fails_closed),
         cmocka_unit_test(test_relative_socket_refused),

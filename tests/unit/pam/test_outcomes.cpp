@@ -92,13 +92,15 @@ void test_every_outcome_is_documented(void**) {
 
 void test_codes_the_contract_fixes(void**) {
     assert_int_equal(describe(Outcome::Success).pam_code, PAM_SUCCESS);
+    assert_int_equal(describe(Outcome::Trusted).pam_code, PAM_SUCCESS);
     assert_int_equal(describe(Outcome::NotEnrolledIgnored).pam_code, PAM_IGNORE);
     assert_int_equal(describe(Outcome::OutsideGroups).pam_code, PAM_IGNORE);
     assert_int_equal(describe(Outcome::Unreachable).pam_code, PAM_AUTHINFO_UNAVAIL);
     assert_int_equal(describe(Outcome::UnreachableLetIn).pam_code, PAM_SUCCESS);
     // A failure is never reported as success or as "ignore me".
     for (const auto& entry : twofactor::pam::all_outcomes()) {
-        if (entry.outcome == Outcome::Success || entry.outcome == Outcome::UnreachableLetIn ||
+        if (entry.outcome == Outcome::Success || entry.outcome == Outcome::Trusted ||
+            entry.outcome == Outcome::UnreachableLetIn ||
             entry.outcome == Outcome::NotEnrolledIgnored || entry.outcome == Outcome::OutsideGroups)
             continue;
         assert_int_not_equal(entry.pam_code, PAM_SUCCESS);
@@ -108,9 +110,10 @@ void test_codes_the_contract_fixes(void**) {
 
 void test_failures_say_something(void**) {
     for (const auto& entry : twofactor::pam::all_outcomes()) {
-        const bool quiet =
-            entry.outcome == Outcome::Success || entry.outcome == Outcome::NotEnrolledIgnored ||
-            entry.outcome == Outcome::OutsideGroups || entry.outcome == Outcome::ConversationFailed;
+        const bool quiet = entry.outcome == Outcome::Success || entry.outcome == Outcome::Trusted ||
+                           entry.outcome == Outcome::NotEnrolledIgnored ||
+                           entry.outcome == Outcome::OutsideGroups ||
+                           entry.outcome == Outcome::ConversationFailed;
         assert_int_equal(twofactor::pam::sentence(entry.outcome).empty(), quiet);
     }
 }
