@@ -29,6 +29,7 @@ const std::vector<CommandSpec>& command_specs() {
         {"disable", 1, 1, {"code", "two-factor-id"}},
         {"status", 0, 1, {}},
         {"unlock", 1, 1, {}},
+        {"forget", 1, 1, {}},
         {"login", 1, 1, {"ip-address"}},
         {"complete", 0, 0, {"two-factor-id", "code", "ip-address"}},
         {"enroll", 0, 1, {"phone", "delivery"}},
@@ -237,6 +238,7 @@ Commands:
                                        it, or is asked for one; root needs none)
   status [USER]                        show USER's two-factor state (default: you)
   unlock USER                          clear USER's lockout and failure count (root)
+  forget USER                          end USER's trusts (the module's trust=)
   login USER [--ip-address IP]         start a login challenge, print its twoFactorId
   complete --two-factor-id ID --code C [--ip-address IP]
                                        answer a login challenge

@@ -98,6 +98,22 @@ int run_disable(Session& session, const Invocation& inv) {
     });
 }
 
+// One line per live trust: "trusted: SERVICE from ORIGIN until TIME", or "trusted: none".
+void print_trusts(const json& p) {
+    auto trusts = p.find("trusts");
+    if (trusts == p.end() || !trusts->is_array() || trusts->empty()) {
+        print_line("trusted: none");
+        return;
+    }
+    for (const json& t : *trusts) {
+        if (!t.is_object()) continue;
+        std::string line =
+            "trusted: " + text_field(t, "service", "?") + " from " + text_field(t, "origin", "?");
+        if (auto until = integer_field(t, "trustedUntil")) line += " until " + local_time(*until);
+        print_line(line);
+    }
+}
+
 int run_status(Session& session, const Invocation& inv) {
     std::string user = inv.operands.empty() ? caller_user_name() : inv.operands.front();
     json request = {{"user", user}};
@@ -112,6 +128,18 @@ int run_status(Session& session, const Invocation& inv) {
             locked += ", until " + local_time(*until);
         print_line("locked: " + locked);
         print_line("failures: " + text_field(p, "failures", "0"));
+        print_trusts(p);
+    });
+}
+
+int run_forget(Session& session, const Invocation& inv) {
+    const std::string& user = inv.operands.at(0);
+    json request = {{"user", user}};
+    auto result = session.call(method::Forget, request);
+    return finish(result, inv, [&](const json& p) {
+        const auto forgotten = integer_field(p, "forgotten").value_or(0);
+        print_line(text_field(p, "user", user) + ": " + std::to_string(forgotten) +
+                   (forgotten == 1 ? " trust" : " trusts") + " forgotten.");
     });
 }
 
@@ -173,9 +201,10 @@ std::string caller_user_name() {
 
 int run_command(const Invocation& inv) {
     static constexpr CommandEntry kCommands[] = {
-        {"secret", run_secret},   {"send", run_send},         {"enable", run_enable},
-        {"disable", run_disable}, {"status", run_status},     {"unlock", run_unlock},
-        {"login", run_login},     {"complete", run_complete}, {"enroll", run_enroll},
+        {"secret", run_secret},   {"send", run_send},     {"enable", run_enable},
+        {"disable", run_disable}, {"status", run_status}, {"unlock", run_unlock},
+        {"forget", run_forget},   {"login", run_login},   {"complete", run_complete},
+        {"enroll", run_enroll},
     };
     Session session(inv.socket, inv.timeout);
     for (const auto& entry : kCommands)

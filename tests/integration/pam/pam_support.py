@@ -68,14 +68,14 @@ class Login:
     """One pam_authenticate() through libpam and pam_twofactor.so, answered prompt by prompt."""
 
     def __init__(self, workdir, user, socket_path, options="", stack_after=(), rhost=RHOST,
-                 tty=TTY, silent=False, fake_account=False):
+                 tty=TTY, silent=False, fake_account=False, service=SERVICE):
         """fake_account: `user` is no system account; the driver answers NSS for it."""
         self.confdir = tempfile.mkdtemp(prefix="pam.d-", dir=workdir)
         lines = [f"auth required {binary('PAM_MODULE')} socket={socket_path} {options}".rstrip()]
         lines.extend(stack_after)
-        with open(os.path.join(self.confdir, SERVICE), "w") as f:
+        with open(os.path.join(self.confdir, service), "w") as f:
             f.write("\n".join(lines) + "\n")
-        command = [binary("PAM_DRIVER"), "--confdir", self.confdir, "--service", SERVICE,
+        command = [binary("PAM_DRIVER"), "--confdir", self.confdir, "--service", service,
                    "--user", user]
         if rhost:
             command += ["--rhost", rhost]
