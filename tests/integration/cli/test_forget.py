@@ -1,4 +1,4 @@
-"""Issue 11, trust: `twofactorctl forget USER` ends a user's trusts (root, or the user), and
+"""Trust: `twofactorctl forget USER` ends a user's trusts (root, or the user), and
 `status` lists them. Trusts themselves are made through the PAM module (pam_trust); here the
 command's own contract: who may run it, what it prints, and `status` with no trust."""
 
