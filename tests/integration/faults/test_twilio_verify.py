@@ -54,6 +54,18 @@ class VerifyLogins(VerifyTestCase):
         self.assertRegex(log, r"two-factor login succeeded user=\S+ ip=\S+ "
                               r"verification_sid=VE[0-9a-f]{32}")
 
+    def test_a_login_approved_by_verify_makes_a_trust(self):
+        user = self.enrolled_user()
+        login = self.started_login(user, "timeout=30 tries=10 trust=600")
+        login.answer(self.verify_code())
+        self.assertResult(login.finish(), "PAM_SUCCESS")
+        checks = len(self.verify_requests())
+        trusted = self.login(user, "timeout=30 trust=600").finish()
+        self.assertResult(trusted, "PAM_SUCCESS")
+        self.assertEqual(trusted.lines("prompt"), [], trusted)
+        self.assertIn(": trusted (PAM_SUCCESS)", trusted.log)
+        self.assertEqual(len(self.verify_requests()), checks)  # nothing sent or checked
+
     def test_wrong_code_then_right(self):
         user = self.enrolled_user()
         login = self.started_login(user)
