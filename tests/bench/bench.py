@@ -5,6 +5,7 @@ users, with its baseline, and prints a Markdown table and one JSON line per run.
     bench.py [--build DIR] [--wait-load 1.0] [--out FILE] texted [--users 2000 --processes 64]
     bench.py [--build DIR] app [--users 6000 --time-limit 8]
     bench.py [--build DIR] scale [--users 100000]
+    bench.py [--build DIR] fleet [--users 2000 --processes 16]
     bench.py [--build DIR] smoke          # tiny numbers; exits 1 if any login failed (ctest)
 
 --build DIR sets TWOFACTORD, TWOFACTORCTL, PAM_MODULE, PAM_BENCH and FAKE_TWILIO from a build
@@ -213,6 +214,79 @@ def bench_app(args, out):
                   f"{ours / max(google['logins_per_second'], 1e-9):.2f}x")
 
 
+# ---- fleet: SQLite vs PostgreSQL --------------------------------------------------------------
+
+def bench_fleet(args, out):
+    """App-code logins on SQLite, on PostgreSQL on loopback (a cluster of its own, started and
+    removed here), and by pam_google_authenticator, the same users, one run each; then two
+    daemons sharing the PostgreSQL database, each serving half the users at once."""
+    import tempfile
+    import threading
+    sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "pg"))
+    import pg_cluster
+
+    state_file = os.path.join(tempfile.mkdtemp(prefix="twofactor-bench-pg-"), "pg.json")
+    pg_cluster.start(state_file)
+    try:
+        with open(state_file) as f:
+            state = json.load(f)
+        pg_cluster.psql(state, "CREATE DATABASE bench OWNER twofactord")
+        password_file = os.path.join(os.path.dirname(state_file), "password")
+        with open(password_file, "w") as f:
+            f.write(state["password"])
+        os.chmod(password_file, 0o600)
+        pg = {"store": {"backend": "postgresql"},
+              "postgresql": {"conninfo": f"host=127.0.0.1 port={state['port']} "
+                                         "user=twofactord dbname=bench",
+                             "password_file": password_file}}
+        users = make_users("bf", args.users, texted=False)
+        processes = args.processes
+        rows = []
+        with Rig() as rig:
+            rig.enroll(users, "None")
+            rig.write_google_authenticator(users)
+            wait_for_next_step()
+            rows.append(out.record(rig.run("twofactor", users, processes, "totp",
+                                           label="pam_twofactor, SQLite")))
+            if module_installed(bench_rig.PAM_GOOGLE):
+                wait_for_next_step()
+                rows.append(out.record(rig.run("google", users, processes, "totp",
+                                               label="pam_google_authenticator")))
+        with Rig(config=pg) as a:
+            a.enroll(users, "None")
+            wait_for_next_step()
+            rows.append(out.record(a.run("twofactor", users, processes, "totp",
+                                         label="pam_twofactor, PostgreSQL")))
+            second = dict(pg, daemon={"key_file": a.h.key_path})
+            with Rig(config=second) as b:
+                half = len(users) // 2
+                wait_for_next_step()
+                reports = {}
+
+                def run(rig, part, name):
+                    reports[name] = rig.run("twofactor", part, max(processes // 2, 1), "totp",
+                                            label=f"PostgreSQL, two daemons: {name}")
+
+                threads = [threading.Thread(target=run, args=(a, users[:half], "daemon A")),
+                           threading.Thread(target=run, args=(b, users[half:], "daemon B"))]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                rows.extend(out.record(reports[name]) for name in ("daemon A", "daemon B"))
+        out.table(rows, RUN_COLUMNS)
+        by = {r["label"]: r for r in rows}
+        ours = by["pam_twofactor, PostgreSQL"]["logins_per_second"]
+        google = by.get("pam_google_authenticator")
+        if google:
+            print(f"# PostgreSQL {ours:.0f}/s vs pam_google_authenticator "
+                  f"{google['logins_per_second']:.0f}/s = "
+                  f"{ours / max(google['logins_per_second'], 1e-9):.2f}x")
+        return 1 if any(r["failed"] for r in rows) else 0
+    finally:
+        pg_cluster.stop(state_file)
+
+
 # ---- 3. scale ---------------------------------------------------------------------------------
 
 def bench_scale(args, out):
@@ -318,6 +392,9 @@ def main():
     scale.add_argument("--sample", type=int, default=1000)
     scale.add_argument("--processes", type=int, default=1)
     scale.add_argument("--runs", type=int, default=3)
+    fleet = commands.add_parser("fleet")
+    fleet.add_argument("--users", type=int, default=2000)
+    fleet.add_argument("--processes", type=int, default=16)
     commands.add_parser("smoke")
     args = parser.parse_args()
 
@@ -329,7 +406,7 @@ def main():
     out = Output(args.out)
     out.header(args)
     handler = {"texted": bench_texted, "app": bench_app, "scale": bench_scale,
-               "smoke": smoke}[args.command]
+               "fleet": bench_fleet, "smoke": smoke}[args.command]
     return handler(args, out) or 0
 
 
