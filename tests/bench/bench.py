@@ -16,6 +16,7 @@ import csv
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -285,6 +286,7 @@ def bench_fleet(args, out):
         return 1 if any(r["failed"] for r in rows) else 0
     finally:
         pg_cluster.stop(state_file)
+        shutil.rmtree(os.path.dirname(state_file), ignore_errors=True)
 
 
 # ---- 3. scale ---------------------------------------------------------------------------------

@@ -21,7 +21,9 @@ class StoreOutage(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.state_file = os.path.join(tempfile.mkdtemp(prefix="twofactor-outage-"), "pg.json")
+        state_dir = tempfile.mkdtemp(prefix="twofactor-outage-")
+        cls.addClassCleanup(os.rmdir, state_dir)
+        cls.state_file = os.path.join(state_dir, "pg.json")
         pg_cluster.start(cls.state_file)
         cls.addClassCleanup(pg_cluster.stop, cls.state_file)
         with open(cls.state_file) as f:
