@@ -518,6 +518,59 @@ void disable_ends_open_challenges(void** state) {
     assert_error(f.call(Fixture::alice(), method::Disable, {{"user", "alice"}}), err::NotEnrolled);
 }
 
+// --- challenge persistence: a restarted daemon (a new Service on the same store) ----------------
+
+void a_restart_loses_no_login_in_progress(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::string id = f.begin();
+    std::string code = f.messenger.last_code();
+    f.start_service();
+    f.now += 20;
+    assert_ok(f.complete(id, code));
+    f.start_service();
+    assert_error(f.complete(id, code), err::NotFound);  // used up, across restarts too
+}
+
+void attempts_and_resends_count_across_a_restart(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::string id = f.begin();
+    assert_error(f.complete(id, "000000"), err::InvalidCode);
+    assert_ok(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}));
+    f.start_service();
+    json answer = f.complete(id, "000000");
+    assert_error(answer, err::InvalidCode);
+    assert_int_equal(answer["parameters"]["attemptsLeft"].get<int>(), f.settings.login.tries - 2);
+    for (int i = 1; i < f.settings.login.resends; ++i)
+        assert_ok(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}));
+    assert_error(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}),
+                 err::RateLimited);
+}
+
+void a_restarted_daemon_still_texts_unused_steps(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::string ssh = f.begin();
+    std::string ssh_code = f.messenger.last_code();
+    f.start_service();
+    std::string sudo = f.begin();
+    std::string sudo_code = f.messenger.last_code();
+    assert_string_not_equal(ssh_code.c_str(), sudo_code.c_str());
+    assert_ok(f.complete(sudo, sudo_code));
+    assert_ok(f.complete(ssh, ssh_code));
+}
+
+void expired_challenges_stay_expired_after_a_restart(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::string id = f.begin();
+    std::string code = f.messenger.last_code();
+    f.now += f.settings.login.challenge_lifetime;
+    f.start_service();
+    assert_error(f.complete(id, code), err::NotFound);
+}
+
 // --- trust (trust=, [trust] max_seconds) ---------------------------------------------------------
 
 // A Begin as the module inside `service` sends it with trust=`trust`.
@@ -717,6 +770,13 @@ int main() {
         cmocka_unit_test_setup_teardown(only_enrolling_users_may_text_a_number, setup, teardown),
         cmocka_unit_test_setup_teardown(enable_wants_a_code_of_the_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(disable_ends_open_challenges, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_restart_loses_no_login_in_progress, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempts_and_resends_count_across_a_restart, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_restarted_daemon_still_texts_unused_steps, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(expired_challenges_stay_expired_after_a_restart, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(trust_skips_the_code_for_the_same_service_and_origin, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(trust_ends_when_it_expires, setup, teardown),
