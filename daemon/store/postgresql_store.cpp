@@ -51,14 +51,6 @@ PostgresStore::PostgresStore(const StoreSettings& settings, const Cipher& cipher
     migrate_postgresql(db_);
 }
 
-int PostgresStore::schema_version() {
-    return postgresql_latest_schema_version();
-}
-
-int postgresql_schema_version() {
-    return PostgresStore::schema_version();
-}
-
 void PostgresStore::put_enrollment(const Enrollment& e) {
     const auto sealed = sealing::seal(cipher_, e);
     db_.exec(

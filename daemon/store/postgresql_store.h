@@ -15,8 +15,6 @@ public:
     // together). Throws StoreUnavailable when the server cannot be reached.
     PostgresStore(const StoreSettings& settings, const Cipher& cipher);
 
-    static int schema_version();
-
     void put_enrollment(const Enrollment& e) override;
     void enable(const Enrollment& e, std::uint64_t accepted_step) override;
     std::optional<Enrollment> get_enrollment(const std::string& user) const override;

@@ -235,10 +235,6 @@ int SqliteStore::schema_version() {
     return latest_schema_version();
 }
 
-int sqlite_schema_version() {
-    return SqliteStore::schema_version();
-}
-
 void SqliteStore::put_enrollment(const Enrollment& e) {
     const auto sealed = sealing::seal(cipher_, e);
     sql::Run run(statements_->put_enrollment);

@@ -178,8 +178,4 @@ struct StoreSettings {
 // Opens the configured backend and migrates its schema forward. Throws StoreError.
 std::unique_ptr<Store> open_store(const StoreSettings& settings, const Cipher& cipher);
 
-// Schema versions this build migrates to.
-int sqlite_schema_version();
-int postgresql_schema_version();
-
 }  // namespace twofactor
