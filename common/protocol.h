@@ -32,6 +32,7 @@ inline constexpr const char* Begin = "io.twofactor.Begin";
 inline constexpr const char* Complete = "io.twofactor.Complete";
 inline constexpr const char* Unlock = "io.twofactor.Unlock";
 inline constexpr const char* Forget = "io.twofactor.Forget";
+inline constexpr const char* RegenerateRecoveryCodes = "io.twofactor.RegenerateRecoveryCodes";
 }  // namespace method
 
 // Errors, each "io.twofactor." + name.

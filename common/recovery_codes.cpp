@@ -22,14 +22,6 @@ void random_bytes(unsigned char* out, std::size_t length) {
         throw std::runtime_error("the random number generator failed");
 }
 
-bool in_alphabet(char c) {
-    return kRecoveryAlphabet.find(c) != std::string_view::npos;
-}
-
-char upper(char c) {
-    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-}
-
 }  // namespace
 
 std::vector<SecureString> generate_recovery_codes(std::size_t count) {
@@ -47,31 +39,6 @@ std::vector<SecureString> generate_recovery_codes(std::size_t count) {
     }
     OPENSSL_cleanse(random.data(), random.size());
     return codes;
-}
-
-std::optional<SecureString> normalize_recovery_code(std::string_view typed) {
-    if (typed.size() > 4 * kRecoveryHalfLength) return std::nullopt;
-    std::string normalized;
-    bool dash_seen = false;
-    for (std::size_t i = 0; i < typed.size(); ++i) {
-        const char c = upper(typed[i]);
-        if (c == ' ' || c == '\t') continue;
-        // One dash, between the halves, may be left out.
-        if (c == '-' && !dash_seen && normalized.size() == kRecoveryHalfLength) {
-            dash_seen = true;
-            continue;
-        }
-        if (!in_alphabet(c)) {
-            wipe(normalized);
-            return std::nullopt;
-        }
-        normalized.push_back(c);
-    }
-    if (normalized.size() != 2 * kRecoveryHalfLength) {
-        wipe(normalized);
-        return std::nullopt;
-    }
-    return SecureString(std::move(normalized));
 }
 
 std::string random_salt() {

@@ -10,20 +10,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/recovery_code_shape.h"
 #include "common/secure.h"
 
 namespace twofactor {
 
 inline constexpr std::size_t kRecoveryCodeCount = 10;
-inline constexpr std::string_view kRecoveryAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-inline constexpr std::size_t kRecoveryHalfLength = 5;
 
 // `count` fresh codes `XXXXX-XXXXX` from OpenSSL's CSPRNG; throws on RNG failure.
 std::vector<SecureString> generate_recovery_codes(std::size_t count = kRecoveryCodeCount);
-
-// What a person typed, in the stored form (upper case, no dash or blanks: `XXXXXXXXXX`), or
-// nullopt when it cannot be a recovery code. Lower case and a missing dash are forgiven.
-std::optional<SecureString> normalize_recovery_code(std::string_view typed);
 
 // 16 random bytes; throws on RNG failure.
 std::string random_salt();

@@ -8,6 +8,7 @@ add_library(twofactord_core STATIC
     log_budget.cpp
     log_format.cpp
     login.cpp
+    recovery.cpp
     server.cpp
     service.cpp
     settings.cpp

@@ -35,9 +35,8 @@ void Service::require_current_factor(const Caller& caller, const std::string& us
                           {{"twoFactorId", id->substr(0, 64)},
                            {"message", "the two-factor challenge is unknown, used up or expired"}}};
     }
-    // Recovery codes, once they exist, are to be accepted here too, as wherever a code is.
     auto step = accepted_step(*e, challenge ? &*challenge : nullptr, code.view(), now);
-    if (step && store_.use_step(user, *step)) {
+    if ((step && store_.use_step(user, *step)) || (!step && use_recovery_code(user, code.view()))) {
         if (challenge) challenges_.erase(challenge->id);
         store_.put_failures(user, FailureState{});
         return;

@@ -230,6 +230,16 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
         respond(protocol::make_reply({{"user", user}}));
         return;
     }
+    if (!step) {
+        if (auto left = use_recovery_code(user, code.view())) {
+            challenges_.erase(id);
+            store_.put_failures(user, FailureState{});
+            log::notice("two-factor login succeeded with a recovery code",
+                        {{"user", user}, {"ip", ip}});
+            respond(protocol::make_reply({{"user", user}, {"recoveryCodesLeft", *left}}));
+            return;
+        }
+    }
 
     // With Twilio Verify, a code that is no app's is Verify's to check.
     if (uses_verify() && c->delivery == Delivery::TextMessage && is_code_shaped(code.view())) {

@@ -38,6 +38,7 @@ void Service::handle(const Caller& caller, const protocol::Request& request, Res
         {protocol::method::Forget, &Service::forget},
         {protocol::method::Begin, &Service::begin},
         {protocol::method::Complete, &Service::complete},
+        {protocol::method::RegenerateRecoveryCodes, &Service::regenerate_recovery_codes},
     };
     auto handler = kHandlers.find(request.method);
     if (handler == kHandlers.end()) {
@@ -249,14 +250,17 @@ void Service::enable(const Caller& caller, const json& p, Respond& respond) {
     e.enabled_at = now;
     store_.enable(e, *step);
     challenges_.erase_user(user);
+    json recovery_codes = issue_recovery_codes(user);
     log::notice("two-factor enabled", {{"event", "enable"},
                                        {"user", user},
                                        {"delivery", delivery_name(*delivery)},
                                        {"by_uid", std::to_string(caller.uid)}});
-    respond(
-        protocol::make_reply({{"user", user},
-                              {"delivery", delivery_name(*delivery)},
-                              {"mobilePhone", phone.empty() ? json() : json(mask_phone(phone))}}));
+    json reply = {{"user", user},
+                  {"delivery", delivery_name(*delivery)},
+                  {"mobilePhone", phone.empty() ? json() : json(mask_phone(phone))},
+                  {"recoveryCodes", std::move(recovery_codes)}};
+    respond(protocol::make_reply(reply));
+    wipe_recovery_codes(reply);
 }
 
 void Service::disable(const Caller& caller, const json& p, Respond& respond) {
@@ -289,7 +293,8 @@ void Service::status(const Caller& caller, const json& p, Respond& respond) {
         {"locked", locked},
         {"lockedUntil", locked ? json(state.locked_until) : json()},
         {"failures", state.failures},
-        {"trusts", live_trusts(user, now)}};
+        {"trusts", live_trusts(user, now)},
+        {"recoveryCodesLeft", e ? store_.count_recovery_codes(user) : 0}};
     respond(protocol::make_reply(std::move(reply)));
 }
 

@@ -40,6 +40,9 @@ protocol::json delivery_failure(const SmsResult& result);
 // end: Begin answers within the PAM module's timeout even when Twilio is slow.
 inline constexpr std::int64_t kAnswerMarginSeconds = 2;
 
+// Overwrites the `recoveryCodes` of a reply once it has been sent.
+void wipe_recovery_codes(protocol::json& reply);
+
 class Service {
 public:
     using Respond = std::function<void(protocol::json message)>;
@@ -67,6 +70,14 @@ private:
     void begin(const Caller&, const protocol::json&, Respond&);
     void complete(const Caller&, const protocol::json&, Respond&);
     void forget(const Caller&, const protocol::json&, Respond&);
+    void regenerate_recovery_codes(const Caller&, const protocol::json&, Respond&);
+
+    // recovery.cpp: a fresh set of recovery codes for the user, replacing any earlier set;
+    // returns them as shown once to the person.
+    protocol::json issue_recovery_codes(const std::string& user);
+    // Uses the typed recovery code if it is one of the user's: the number of codes left after
+    // it, or nullopt (nothing used) when it is not.
+    std::optional<int> use_recovery_code(const std::string& user, std::string_view typed);
 
     // Shared checks.
     void authorize(const Caller& caller, const std::string& user) const;

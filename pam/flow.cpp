@@ -11,6 +11,7 @@
 
 #include "common/client.h"
 #include "common/protocol.h"
+#include "common/recovery_code_shape.h"
 #include "common/secure.h"
 #include "common/wording.h"
 #include "pam/account.h"
@@ -32,6 +33,14 @@ constexpr int kMaxResendRequests = 5;
 constexpr unsigned kFailDelayMicroseconds = 2'000'000;
 constexpr const char* kNoMoreTexts =
     "No more codes can be texted for this login; use the last one.";
+
+// After a login with a recovery code: how many are left, and how to get more before they run out.
+std::string recovery_code_used(std::int64_t left) {
+    std::string said = "You used a recovery code; " + std::to_string(left) +
+                       (left == 1 ? " is" : " are") + " left.";
+    if (left <= 3) said += " Run 'twofactorctl recovery-codes' for a new set.";
+    return said;
+}
 
 std::optional<std::string> string_field(const json& object, const char* key) {
     auto found = object.find(key);
@@ -258,7 +267,7 @@ private:
                 conversation_.error(kNoMoreTexts);
                 continue;
             }
-            if (!is_code_shaped(typed.view())) {
+            if (!is_code_shaped(typed.view()) && !normalize_recovery_code(typed.view())) {
                 ++wrong;
                 conversation_.error("A code is 6 digits.");
                 continue;
@@ -289,6 +298,10 @@ private:
         const auto who = string_field(reply.parameters, "user");
         if (who && *who != user_)
             return {Outcome::ProtocolError, {}, "Complete: the challenge belongs to another user"};
+        if (const auto left = number_field(reply.parameters, "recoveryCodesLeft")) {
+            conversation_.info(recovery_code_used(*left));
+            return {Outcome::Success, {}, "a recovery code was used"};
+        }
         return {Outcome::Success};
     }
 

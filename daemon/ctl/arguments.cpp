@@ -33,6 +33,7 @@ const std::vector<CommandSpec>& command_specs() {
         {"login", 1, 1, {"ip-address"}},
         {"complete", 0, 0, {"two-factor-id", "code", "ip-address"}},
         {"enroll", 0, 1, {"phone", "delivery"}},
+        {"recovery-codes", 0, 1, {"code", "two-factor-id"}},
     };
     return specs;
 }
@@ -103,9 +104,9 @@ void check_combinations(const Invocation& inv) {
             throw UsageError("enable needs --phone when codes are texted (--delivery TextMessage)");
         if (inv.has("two-factor-id") && !inv.has("current-code"))
             throw UsageError("enable takes --two-factor-id only with --current-code");
-    } else if (command == "disable") {
+    } else if (command == "disable" || command == "recovery-codes") {
         if (inv.has("two-factor-id") && !inv.has("code"))
-            throw UsageError("disable takes --two-factor-id only with --code");
+            throw UsageError(command + " takes --two-factor-id only with --code");
     } else if (command == "enroll") {
         check_delivery(inv);
     } else if (command == "complete") {
@@ -244,6 +245,9 @@ Commands:
                                        answer a login challenge
   enroll [USER] [--phone P] [--delivery TextMessage|None]
                                        set up two-factor interactively
+  recovery-codes [USER] [--code C [--two-factor-id ID]]
+                                       replace USER's recovery codes with 10 new ones (a
+                                       user gives a code, or is asked for one; root needs none)
 
 Options:
   --json             print the daemon's reply (or error) as JSON on standard output

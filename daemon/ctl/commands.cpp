@@ -6,6 +6,7 @@
 #include "daemon/ctl/current_factor.h"
 #include "daemon/ctl/input.h"
 #include "daemon/ctl/output.h"
+#include "daemon/ctl/recovery_codes.h"
 
 namespace twofactor::ctl {
 
@@ -82,6 +83,7 @@ int run_enable(Session& session, const Invocation& inv) {
         else
             print_line("Two-factor authentication is enabled for " + who +
                        "; codes are texted to " + masked_phone_or(p, "the phone") + ".");
+        print_recovery_codes(p);
     });
 }
 
@@ -128,6 +130,7 @@ int run_status(Session& session, const Invocation& inv) {
             locked += ", until " + local_time(*until);
         print_line("locked: " + locked);
         print_line("failures: " + text_field(p, "failures", "0"));
+        print_line("recoveryCodesLeft: " + text_field(p, "recoveryCodesLeft", "0"));
         print_trusts(p);
     });
 }
@@ -181,6 +184,8 @@ int run_complete(Session& session, const Invocation& inv) {
     return finish(result, inv, [](const json& p) {
         print_line("Two-factor authentication succeeded for " + text_field(p, "user", "the user") +
                    ".");
+        if (auto left = integer_field(p, "recoveryCodesLeft"))
+            print_line("A recovery code was used; " + std::to_string(*left) + " left.");
     });
 }
 
@@ -201,10 +206,17 @@ std::string caller_user_name() {
 
 int run_command(const Invocation& inv) {
     static constexpr CommandEntry kCommands[] = {
-        {"secret", run_secret},   {"send", run_send},     {"enable", run_enable},
-        {"disable", run_disable}, {"status", run_status}, {"unlock", run_unlock},
-        {"forget", run_forget},   {"login", run_login},   {"complete", run_complete},
+        {"secret", run_secret},
+        {"send", run_send},
+        {"enable", run_enable},
+        {"disable", run_disable},
+        {"status", run_status},
+        {"unlock", run_unlock},
+        {"forget", run_forget},
+        {"login", run_login},
+        {"complete", run_complete},
         {"enroll", run_enroll},
+        {"recovery-codes", run_recovery_codes},
     };
     Session session(inv.socket, inv.timeout);
     for (const auto& entry : kCommands)

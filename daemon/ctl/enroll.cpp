@@ -11,6 +11,7 @@
 #include "daemon/ctl/otpauth.h"
 #include "daemon/ctl/output.h"
 #include "daemon/ctl/qr_code.h"
+#include "daemon/ctl/recovery_codes.h"
 
 namespace twofactor::ctl {
 
@@ -100,11 +101,14 @@ int run_enroll(Session& session, const Invocation& inv) {
         if (texted) request["mobilePhone"] = phone;
         auto result = session.call(method::Enable, request);
         if (result.ok()) {
-            if (inv.json)
+            if (inv.json) {
                 print_json(result.parameters);
-            else
+            } else {
                 print_line("Two-factor authentication is enabled for " +
                            text_field(result.parameters, "user", user) + ".");
+                print_recovery_codes(result.parameters);
+            }
+            wipe_json(result.parameters);
             return kExitSuccess;
         }
         bool may_retry = result.error == protocol::error::InvalidCode && attempt < kCodeTries;

@@ -29,6 +29,14 @@ ImportCounts import_store(const Store& from, Store& to) {
         to.put_failures(user, state);
         ++counts.failures;
     }
+    for (const auto& [user, set] : from.all_recovery_codes()) {
+        if (to.recovery_salt(user)) {
+            ++counts.recovery_sets_kept;
+            continue;
+        }
+        to.replace_recovery_codes(user, set);
+        ++counts.recovery_sets;
+    }
     return counts;
 }
 
@@ -39,7 +47,8 @@ std::string describe(const ImportCounts& c) {
     };
     return part("enrollments", c.enrollments, c.enrollments_kept) + "; " +
            part("used steps", c.steps, c.steps_kept) + "; " +
-           part("failure counts and lockouts", c.failures, c.failures_kept);
+           part("failure counts and lockouts", c.failures, c.failures_kept) + "; " +
+           part("users' recovery codes", c.recovery_sets, c.recovery_sets_kept);
 }
 
 }  // namespace twofactor

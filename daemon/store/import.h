@@ -1,6 +1,7 @@
-// Copies one store into another (twofactord --import-sqlite): every enrollment, used step and
-// failure count or lockout. What the target already holds wins and is counted, never replaced,
-// so a second run changes nothing and a fleet's newer enrollment is not overwritten.
+// Copies one store into another (twofactord --import-sqlite): every enrollment, used step,
+// failure count or lockout, and recovery codes. What the target already holds wins and is counted,
+// never replaced, so a second run changes nothing and a fleet's newer enrollment is not
+// overwritten.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@ struct ImportCounts {
     std::int64_t enrollments = 0, enrollments_kept = 0;
     std::int64_t steps = 0, steps_kept = 0;
     std::int64_t failures = 0, failures_kept = 0;
+    std::int64_t recovery_sets = 0, recovery_sets_kept = 0;  // one user's recovery codes each
 };
 
 // Throws StoreError (an enrollment that does not decrypt: the source has another key).

@@ -73,6 +73,15 @@ constexpr std::array kMigrations = {
         ALTER TABLE challenges ADD COLUMN trust_seconds bigint NOT NULL DEFAULT 0,
                                ADD COLUMN origin text NOT NULL DEFAULT '';
     )sql",
+    // 3: recovery codes, as salted hashes; one salt per user's set.
+    R"sql(
+        CREATE TABLE recovery_codes (
+            user_name text  NOT NULL,
+            salt      bytea NOT NULL,
+            hash      bytea NOT NULL,
+            PRIMARY KEY (user_name, hash)
+        );
+    )sql",
 };
 
 struct Unlock {

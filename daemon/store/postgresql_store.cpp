@@ -68,7 +68,8 @@ void PostgresStore::clear_user(const std::string& user) {
     for (const char* sql :
          {"DELETE FROM used_steps WHERE user_name = $1",
           "DELETE FROM failures WHERE user_name = $1",
-          "DELETE FROM challenges WHERE user_name = $1", "DELETE FROM trusts WHERE user_name = $1"})
+          "DELETE FROM challenges WHERE user_name = $1", "DELETE FROM trusts WHERE user_name = $1",
+          "DELETE FROM recovery_codes WHERE user_name = $1"})
         db_.exec(sql, {Param::text(user)}, "clear the state of " + user);
 }
 

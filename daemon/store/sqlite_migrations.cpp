@@ -82,6 +82,15 @@ constexpr std::array kMigrations = {
         ALTER TABLE challenges ADD COLUMN trust_seconds INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE challenges ADD COLUMN origin TEXT NOT NULL DEFAULT '';
     )sql",
+    // 5: recovery codes, as salted hashes; one salt per user's set.
+    R"sql(
+        CREATE TABLE recovery_codes (
+            user TEXT NOT NULL,
+            salt BLOB NOT NULL,
+            hash BLOB NOT NULL,
+            PRIMARY KEY (user, hash)
+        ) WITHOUT ROWID;
+    )sql",
 };
 
 int read_user_version(sqlite3* db, const std::string& path) {

@@ -60,6 +60,7 @@ struct SqliteStore::Statements {
           delete_user(db, path, "DELETE FROM users WHERE name = ?1"),
           delete_steps(db, path, "DELETE FROM used_steps WHERE user = ?1"),
           delete_failures(db, path, "DELETE FROM failures WHERE user = ?1"),
+          delete_recovery_codes(db, path, "DELETE FROM recovery_codes WHERE user = ?1"),
           use_step(db, path,
                    "INSERT INTO used_steps (user, step) VALUES (?1, ?2) "
                    "ON CONFLICT (user, step) DO NOTHING"),
@@ -133,7 +134,7 @@ struct SqliteStore::Statements {
           sample_user(db, path, "SELECT name FROM users ORDER BY name LIMIT 1") {}
 
     sql::Statement put_enrollment, get_enrollment, count_enrollments;
-    sql::Statement delete_user, delete_steps, delete_failures;
+    sql::Statement delete_user, delete_steps, delete_failures, delete_recovery_codes;
     sql::Statement use_step, step_used, prune_steps;
     sql::Statement get_failures, put_failures, add_failure;
     sql::Statement put_challenge, get_challenge, challenges_of, delete_challenge,
@@ -257,7 +258,8 @@ void SqliteStore::clear_user(const std::string& user, bool with_enrollment) {
         run->step("remove enrollment for " + user);
     }
     for (auto* statement : {&statements_->delete_steps, &statements_->delete_failures,
-                            &statements_->delete_challenges_of, &statements_->delete_trusts}) {
+                            &statements_->delete_challenges_of, &statements_->delete_trusts,
+                            &statements_->delete_recovery_codes}) {
         sql::Run run(*statement);
         run->bind_text(1, user);
         run->step("clear the state of " + user);

@@ -55,6 +55,12 @@ public:
     std::vector<std::string> enrolled_users() const override;
     std::vector<std::pair<std::string, std::uint64_t>> used_steps() const override;
     std::vector<std::pair<std::string, FailureState>> all_failures() const override;
+    std::vector<std::pair<std::string, RecoveryCodeSet>> all_recovery_codes() const override;
+
+    void replace_recovery_codes(const std::string& user, const RecoveryCodeSet& set) override;
+    std::optional<std::string> recovery_salt(const std::string& user) override;
+    bool use_recovery_code(const std::string& user, const std::string& hash) override;
+    int count_recovery_codes(const std::string& user) override;
 
     void record_event(const std::string& key, std::int64_t at) override;
     WindowCount count_events(const std::string& key, std::int64_t since) override;

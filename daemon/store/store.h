@@ -90,6 +90,12 @@ struct Challenge {
     std::string origin;
 };
 
+// One user's recovery codes as stored: one salt, the hash of each code left.
+struct RecoveryCodeSet {
+    std::string salt;
+    std::vector<std::string> hashes;
+};
+
 // Events counted in a sliding window: how many, and when the oldest of them was.
 struct WindowCount {
     std::int64_t count = 0;
@@ -153,10 +159,22 @@ public:
     virtual std::int64_t forget_trusts(const std::string& user) = 0;
     virtual void expire_trusts(std::int64_t now) = 0;
 
+    // Recovery codes, stored only as salted hashes (common/recovery_codes.h). Replacing writes
+    // the user's whole new set in one transaction; removing an enrollment or enabling a new one
+    // clears the set.
+    virtual void replace_recovery_codes(const std::string& user, const RecoveryCodeSet& set) = 0;
+    // The salt of the user's set; nullopt when the user has no code left.
+    virtual std::optional<std::string> recovery_salt(const std::string& user) = 0;
+    // Deletes the code with this hash in one statement: true for the one caller, on whichever
+    // host, whose statement deleted it.
+    virtual bool use_recovery_code(const std::string& user, const std::string& hash) = 0;
+    virtual int count_recovery_codes(const std::string& user) = 0;
+
     // Everything, for copying one store into another (--import-sqlite).
     virtual std::vector<std::string> enrolled_users() const = 0;
     virtual std::vector<std::pair<std::string, std::uint64_t>> used_steps() const = 0;
     virtual std::vector<std::pair<std::string, FailureState>> all_failures() const = 0;
+    virtual std::vector<std::pair<std::string, RecoveryCodeSet>> all_recovery_codes() const = 0;
 
     // Per-key events (texts sent to a user) for limits that hold across hosts.
     virtual void record_event(const std::string& key, std::int64_t at) = 0;

@@ -30,7 +30,9 @@ class EnableTest(CliTestCase):
         code = self.code_in(self.next_text(before))
         reply = self.ok_json("enable", user, "--secret", secret, "--code", code, "--phone", PHONE,
                              "--delivery", "TextMessage")
+        codes = reply.pop("recoveryCodes")
         self.assertEqual(reply, {"user": user, "delivery": "TextMessage", "mobilePhone": MASKED})
+        self.assertEqual(len(codes), 10)  # test_recovery_codes checks them
 
     def test_enable_with_an_authenticator_code(self):
         user = self.h.create_user()

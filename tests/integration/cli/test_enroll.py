@@ -41,6 +41,7 @@ class EnrollTest(CliTestCase):
         self.assertEqual(message["form"]["To"], PHONE)
         process.stdin.write(self.code_in(message).encode() + b"\n")
         out.expect("enabled for " + user)
+        out.expect(r"Recovery codes(?:.*\n)+?(?:  [2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}){2}\n")
         rc, stdout, stderr = self.finish(process, out, err)
         self.assertEqual(rc, 0, stderr)
         status = self.status(user)
@@ -163,8 +164,9 @@ class EnrollTest(CliTestCase):
         process.stdin.write(totp(base64.b32decode(key)).encode() + b"\n")
         rc, stdout, stderr = self.finish(process, out, err)
         self.assertEqual(rc, 0, stderr)
-        self.assertEqual(json.loads(stdout),
-                         {"user": user, "delivery": "None", "mobilePhone": None})
+        reply = json.loads(stdout)
+        self.assertEqual(len(reply.pop("recoveryCodes")), 10)
+        self.assertEqual(reply, {"user": user, "delivery": "None", "mobilePhone": None})
 
     def test_self_service_enroll_of_own_account(self):
         alice = self.h.create_user()

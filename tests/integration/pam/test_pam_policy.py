@@ -1,5 +1,6 @@
 """Issue 11 through real libpam: `groups=` decides who gets a second factor (Duo's semantics),
-and every refusal asks libpam for pam_unix's 2 s failure delay."""
+every refusal asks libpam for pam_unix's 2 s failure delay, and recovery codes work once at
+the prompt."""
 
 import secrets
 import subprocess
@@ -114,6 +115,51 @@ class FailDelayTests(PamTestCase):
         result = login.finish()
         self.assertResult(result, "PAM_SUCCESS")
         self.assertEqual(self.delays(result), [], result)
+
+
+class RecoveryCodeTests(PamTestCase):
+
+    def enroll_with_codes(self, user):
+        secret = self.enroll_texted(user)
+        rc, reply, err = self.h.ctl_json("recovery-codes", user)
+        self.assertEqual(rc, 0, err)
+        return secret, reply["recoveryCodes"]
+
+    def login_with(self, user, typed):
+        login = self.login(user)
+        login.prompt()
+        login.answer(typed)
+        return login
+
+    def test_a_recovery_code_gets_in_once(self):
+        user = self.h.create_user()
+        _, codes = self.enroll_with_codes(user)
+        result = self.login_with(user, codes[2].lower()).finish()
+        self.assertResult(result, "PAM_SUCCESS")
+        self.assertIn("You used a recovery code; 9 are left.", result.lines("info"))
+        self.assertIn("a recovery code was used", result.log)
+
+        login = self.login_with(user, codes[2])
+        login.expect(r"error: That code is wrong; 2 tries left\.\n")
+        login.kill()
+
+    def test_new_codes_kill_the_old_at_the_prompt(self):
+        user = self.h.create_user()
+        _, old = self.enroll_with_codes(user)
+        rc, reply, err = self.h.ctl_json("recovery-codes", user)
+        self.assertEqual(rc, 0, err)
+        login = self.login_with(user, old[0])
+        login.expect(r"error: That code is wrong; 2 tries left\.\n")
+        login.prompt()
+        login.answer(reply["recoveryCodes"][0])
+        self.assertResult(login.finish(), "PAM_SUCCESS")
+
+    def test_something_else_is_not_sent(self):
+        user = self.h.create_user()
+        self.enroll_with_codes(user)
+        login = self.login_with(user, "ABCDE-2345")  # one symbol short
+        login.expect(r"error: A code is 6 digits\.\n")
+        login.kill()
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 // SQLite store, a fake sender that keeps each text until the test delivers or refuses it, and a
 // clock the test moves. The wire and the processes are the integration tests' business.
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/protocol.h"
 #include "common/totp.h"
@@ -743,6 +745,80 @@ void forget_disable_and_enable_end_trusts(void** state) {
     assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
 }
 
+// --- recovery codes -----------------------------------------------------------------------------
+
+std::vector<std::string> enroll_alice_for_codes(Fixture& f) {
+    json reply = f.call(
+        Fixture::root(), method::Enable,
+        {{"user", "alice"}, {"secret", kSecret}, {"code", f.app_code(0)}, {"mobilePhone", kPhone}});
+    assert_ok(reply);
+    return reply["parameters"]["recoveryCodes"].get<std::vector<std::string>>();
+}
+
+int codes_left(Fixture& f) {
+    json status = f.call(Fixture::root(), method::Status, {{"user", "alice"}});
+    return status["parameters"]["recoveryCodesLeft"].get<int>();
+}
+
+void enable_issues_ten_recovery_codes(void** state) {
+    Fixture& f = fixture(state);
+    auto codes = enroll_alice_for_codes(f);
+    assert_int_equal(codes.size(), 10);
+    for (const auto& code : codes) assert_int_equal(code.size(), 11);
+    assert_int_equal(codes_left(f), 10);
+}
+
+void a_recovery_code_works_once_and_counts_as_a_failure_after(void** state) {
+    Fixture& f = fixture(state);
+    auto codes = enroll_alice_for_codes(f);
+    json reply = f.complete(f.begin(), codes[3]);
+    assert_ok(reply);
+    assert_int_equal(reply["parameters"]["recoveryCodesLeft"].get<int>(), 9);
+    // Typed in lower case without the dash, the same code is still the same code: refused.
+    std::string retyped = codes[3].substr(0, 5) + codes[3].substr(6);
+    for (auto& c : retyped) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    assert_error(f.complete(f.begin(), retyped), err::InvalidCode);
+    assert_int_equal(f.store->get_failures("alice").failures, 1);
+    assert_int_equal(codes_left(f), 9);
+    // Another one still works, typed loosely.
+    std::string loose = codes[4];
+    for (auto& c : loose) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    assert_ok(f.complete(f.begin(), loose));
+    assert_int_equal(codes_left(f), 8);
+}
+
+void new_recovery_codes_kill_the_old(void** state) {
+    Fixture& f = fixture(state);
+    auto old_codes = enroll_alice_for_codes(f);
+    // Alice herself needs a code of her factor; a recovery code is one.
+    assert_error(f.call(Fixture::alice(), method::RegenerateRecoveryCodes, {{"user", "alice"}}),
+                 err::PermissionDenied);
+    json reply = f.call(Fixture::alice(), method::RegenerateRecoveryCodes,
+                        {{"user", "alice"}, {"code", old_codes[0]}});
+    assert_ok(reply);
+    auto new_codes = reply["parameters"]["recoveryCodes"].get<std::vector<std::string>>();
+    assert_int_equal(new_codes.size(), 10);
+    assert_int_equal(codes_left(f), 10);
+    assert_error(f.complete(f.begin(), old_codes[1]), err::InvalidCode);
+    assert_ok(f.complete(f.begin(), new_codes[1]));
+    // Root needs no code; bob may not.
+    assert_ok(f.call(Fixture::root(), method::RegenerateRecoveryCodes, {{"user", "alice"}}));
+    assert_error(f.call(Fixture::bob(), method::RegenerateRecoveryCodes, {{"user", "alice"}}),
+                 err::PermissionDenied);
+    assert_error(f.call(Fixture::root(), method::RegenerateRecoveryCodes, {{"user", "carol"}}),
+                 err::NotEnrolled);
+}
+
+void a_recovery_code_proves_the_factor_to_disable(void** state) {
+    Fixture& f = fixture(state);
+    auto codes = enroll_alice_for_codes(f);
+    assert_error(
+        f.call(Fixture::alice(), method::Disable, {{"user", "alice"}, {"code", "ZZZZZ-ZZZZZ"}}),
+        err::InvalidCode);
+    assert_ok(f.call(Fixture::alice(), method::Disable, {{"user", "alice"}, {"code", codes[9]}}));
+    assert_int_equal(f.store->count_recovery_codes("alice"), 0);
+}
+
 }  // namespace
 
 int main() {
@@ -785,6 +861,12 @@ int main() {
         cmocka_unit_test_setup_teardown(max_seconds_caps_trust, setup, teardown),
         cmocka_unit_test_setup_teardown(only_root_asks_for_trust, setup, teardown),
         cmocka_unit_test_setup_teardown(forget_disable_and_enable_end_trusts, setup, teardown),
+        cmocka_unit_test_setup_teardown(enable_issues_ten_recovery_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_recovery_code_works_once_and_counts_as_a_failure_after,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(new_recovery_codes_kill_the_old, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_recovery_code_proves_the_factor_to_disable, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -323,6 +323,70 @@ void remove_clears_the_users_state(void** state) {
     assert_true(store->get_challenge("c2").has_value());
 }
 
+RecoveryCodeSet recovery_set(const std::string& salt, int count) {
+    RecoveryCodeSet set{salt, {}};
+    for (int i = 0; i < count; ++i) set.hashes.push_back(salt + "-hash-" + std::to_string(i));
+    return set;
+}
+
+void recovery_codes_are_single_use_and_replaced_whole(void** state) {
+    auto store = fixture(state).open();
+    assert_false(store->recovery_salt("alice").has_value());
+    assert_int_equal(store->count_recovery_codes("alice"), 0);
+    store->replace_recovery_codes("alice", recovery_set("salt-one", 10));
+    store->replace_recovery_codes("bob", recovery_set("salt-bob", 10));
+    assert_int_equal(store->count_recovery_codes("alice"), 10);
+    assert_string_equal(store->recovery_salt("alice")->c_str(), "salt-one");
+
+    assert_true(store->use_recovery_code("alice", "salt-one-hash-3"));
+    assert_false(store->use_recovery_code("alice", "salt-one-hash-3"));  // once
+    assert_false(store->use_recovery_code("alice", "salt-bob-hash-4"));  // not another's
+    assert_int_equal(store->count_recovery_codes("alice"), 9);
+
+    // A new set replaces every code of the old one.
+    store->replace_recovery_codes("alice", recovery_set("salt-two", 10));
+    assert_false(store->use_recovery_code("alice", "salt-one-hash-5"));
+    assert_true(store->use_recovery_code("alice", "salt-two-hash-5"));
+    assert_string_equal(store->recovery_salt("alice")->c_str(), "salt-two");
+    assert_int_equal(store->count_recovery_codes("bob"), 10);
+
+    // Removing the enrollment, or enabling anew, clears the set.
+    store->enable(enrollment("bob"), 7);
+    assert_int_equal(store->count_recovery_codes("bob"), 0);
+    store->replace_recovery_codes("bob", recovery_set("salt-bob", 10));
+    store->remove_enrollment("bob");
+    assert_false(store->recovery_salt("bob").has_value());
+
+    auto all = store->all_recovery_codes();
+    assert_int_equal(all.size(), 1);
+    assert_string_equal(all[0].first.c_str(), "alice");
+    assert_int_equal(all[0].second.hashes.size(), 9);
+}
+
+void a_recovery_code_is_used_once_across_connections(void** state) {
+    Fixture& f = fixture(state);
+    f.open()->replace_recovery_codes("alice", recovery_set("salt", 10));
+    constexpr int kThreads = 8;
+    std::atomic<int> wins{0};
+    std::atomic<int> errors{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            try {
+                auto store = f.open();
+                for (int i = 0; i < 10; ++i)
+                    if (store->use_recovery_code("alice", "salt-hash-" + std::to_string(i))) ++wins;
+            } catch (const std::exception&) {
+                ++errors;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    assert_int_equal(errors.load(), 0);
+    assert_int_equal(wins.load(), 10);
+    assert_int_equal(f.open()->count_recovery_codes("alice"), 0);
+}
+
 void everything_survives_reopening(void** state) {
     Fixture& f = fixture(state);
     {
@@ -408,6 +472,10 @@ int main(int argc, char** argv) {
         cmocka_unit_test_setup_teardown(trusts_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(enrollment_changes_end_trusts, setup, teardown),
         cmocka_unit_test_setup_teardown(remove_clears_the_users_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(recovery_codes_are_single_use_and_replaced_whole, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_recovery_code_is_used_once_across_connections, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(everything_survives_reopening, setup, teardown),
         cmocka_unit_test_setup_teardown(events_count_in_a_window, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_first_opens_migrate_once, setup, teardown),
