@@ -14,8 +14,8 @@
 #include "common/ini.h"
 #include "common/phone.h"
 #include "daemon/file_trust.h"
-#include "daemon/twilio/sid.h"
 #include "daemon/store/postgresql.h"
+#include "daemon/twilio/sid.h"
 #include "paths.h"
 
 namespace twofactor {

@@ -170,8 +170,7 @@ static void malformed_sids_are_refused_with_file_and_line(void**) {
         assert_true(e.find("32 hex digits") != std::string::npos);
     }
     write_config(std::string("[twilio]\naccount_sid = AC") + kHex + "\napi_key_sid = SK" + kHex +
-                 "\nmessaging_service_sid = MG" + kHex + "\nverify_service_sid = VA" + kHex +
-                 "\n");
+                 "\nmessaging_service_sid = MG" + kHex + "\nverify_service_sid = VA" + kHex + "\n");
     auto s = load_settings(g_path, true);
     assert_string_equal(s.twilio.verify_service_sid.c_str(), (std::string("VA") + kHex).c_str());
     assert_string_equal(s.twilio.api_key_sid.c_str(), (std::string("SK") + kHex).c_str());

@@ -284,10 +284,10 @@ void refuses_a_newer_schema(void** state) {
         raw.exec("PRAGMA user_version = " + std::to_string(newer));
     }
     std::string message = message_of<StoreError>([&] { SqliteStore store(f.db, f.cipher); });
-    assert_string_equal(message.c_str(),
-                        ("database " + f.db + " has schema version " + std::to_string(newer) +
-                         ", newer than this build's " + std::to_string(SqliteStore::schema_version()))
-                            .c_str());
+    assert_string_equal(message.c_str(), ("database " + f.db + " has schema version " +
+                                          std::to_string(newer) + ", newer than this build's " +
+                                          std::to_string(SqliteStore::schema_version()))
+                                             .c_str());
     RawDb raw(f.db);  // and left it alone
     assert_int_equal(raw.integer("PRAGMA user_version"), newer);
 }
@@ -304,7 +304,8 @@ void refuses_what_is_not_a_database(void** state) {
     message = message_of<StoreError>([&] { SqliteStore store(link, f.cipher); });
     assert_true(contains(message, "symbolic link"));
 
-    message = message_of<StoreError>([&] { SqliteStore store(f.dir.file("no/dir/x.db"), f.cipher); });
+    message =
+        message_of<StoreError>([&] { SqliteStore store(f.dir.file("no/dir/x.db"), f.cipher); });
     assert_true(contains(message, "No such file or directory"));
 }
 
