@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Install rules: the daemon, the CLI, the PAM module, systemd integration, the default
 # configuration and the man pages.
 

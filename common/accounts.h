@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Lookups in the user and group databases (NSS), in one place for the daemon, twofactorctl and
 // the PAM module: reentrant, and retried with a larger buffer when an entry does not fit.
 #pragma once

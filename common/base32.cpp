@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 4648 base32: the form authenticator apps expect for a secret.
 #include "common/base32.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // RFC 4648 base32 (upper case alphabet, '=' padding).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A blocking client for the daemon's socket, with one deadline per call. Used by the PAM module
 // (inside someone else's process: the fd sits above 0-2, CLOEXEC) and by twofactorctl.
 #pragma once

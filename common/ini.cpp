@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The configuration file reader. Every mistake names the file and line so an administrator
 // can fix it without guessing; nothing is silently ignored.
 #include "common/ini.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A small INI reader: [section], key = value, '#' or ';' comments. Errors name the file and line.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Phone numbers as people type them, turned into E.164 for Twilio. Error sentences never
 // repeat the number: they end up in logs and on screens that should not show it in full.
 #include "common/phone.h"

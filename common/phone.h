@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Phone numbers: parsing what people type into E.164, and masking for display.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Varlink framing: one JSON object, then a NUL. Everything read here comes from another
 // process, possibly a hostile one, so no input may throw past this file or grow without bound.
 #include "common/protocol.h"

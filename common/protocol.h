@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The wire protocol: Varlink framing (one JSON object, then a NUL byte) over a stream socket.
 #pragma once
 

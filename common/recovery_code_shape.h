@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The shape of a recovery code (`XXXXX-XXXXX` over 32 symbols without 0/O/1/I) and the form it
 // is stored in. Header-only: the PAM module tells a recovery code from a typo without linking
 // anything.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "common/recovery_codes.h"
 
 #include <openssl/crypto.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Recovery codes: one-time codes a user keeps on paper for when the phone is lost or texts do
 // not arrive. Shaped like FusionAuth's (`XXXXX-XXXXX`), drawn from an alphabet without the
 // look-alikes 0/O and 1/I: 32 symbols, 5 bits each, 50 bits a code. Only a salted, slow hash of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Two-factor secrets. A secret is text whose bytes are the HMAC key, so it has to survive being
 // typed, pasted into a shell and stored as JSON: printable ASCII only.
 #include "common/secret.h"

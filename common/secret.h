@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Two-factor secrets: generated from OpenSSL's CSPRNG, or checked when a caller supplies one.
 #pragma once
 

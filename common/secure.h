@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Memory that held a secret or a code is overwritten before it is given back.
 #pragma once
 

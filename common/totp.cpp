@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // HOTP (RFC 4226) and TOTP (RFC 6238): the codes that are texted and that authenticator
 // apps show for the same secret.
 #include "common/totp.h"

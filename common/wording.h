@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What the PAM module and twofactorctl both tell people, worded once so that they say the same
 // thing the same way, and the shape of a code a person types. Header-only: the PAM module uses it
 // without linking anything.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "daemon/challenges.h"
 
 #include <openssl/rand.h>

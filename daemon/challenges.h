@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Login challenges (FusionAuth's twoFactorId, see doc/protocol.md), kept in the store so that a
 // restarted daemon, or another host of the fleet, finds them: bounded per user, each with its own
 // lifetime, attempt count and the step whose code was texted for it.

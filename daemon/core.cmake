@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # The daemon proper, as a library so that tests can drive the service without a process.
 add_library(twofactord_core STATIC
     challenges.cpp

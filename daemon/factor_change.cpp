@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Changing the second factor: a non-root caller who disables it, or enables another over it,
 // proves the factor they have now with one of its codes. One session as the user (a phished
 // password and one relayed code) must not become permanent access.

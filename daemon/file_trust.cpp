@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "daemon/file_trust.h"
 
 #include <sys/stat.h>

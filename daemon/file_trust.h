@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Whom the daemon's files let change or read them. A configuration or secret file another user
 // may change lets that user change what the daemon does (its Twilio account, its database, its
 // limits): refused. One another user may read gives away the secret in it: a warning.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Sliding-window counters for the text-message limits (per user, per uid, per number, in total).
 #pragma once
 

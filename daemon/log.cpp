@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "daemon/log.h"
 
 #include <systemd/sd-journal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Structured logging: the journal under systemd, stderr in the foreground. Callers never pass a
 // secret, a code, a token or a full phone number here.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Log lines a non-root caller causes (surplus connections, malformed messages, challenges) are
 // limited per uid and minute, so a local user cannot fill the disk or bury other lines. Lines
 // past the budget are held back; one line says so when it starts, and one says how many were

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What a log call becomes in each sink: the journal's fields and the stderr line. Every text a
 // caller may have chosen (a remote host, a tty, a service, an ipAddress, an error message) is
 // escaped here, so no one writes a line, or a field, of their own into the log.

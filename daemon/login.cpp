@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The login half of the service: Begin (FusionAuth's 242 with a twoFactorId), resending its code,
 // and Complete. doc/protocol.md maps FusionAuth's API onto these methods.
 #include "common/phone.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // twofactord: holds the secrets, texts the codes, checks them. Never forks: systemd (Type=notify,
 // socket activation) and a person at a terminal run it the same way.
 #include <getopt.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What the service needs from whoever delivers its codes: send one text to one number and hear,
 // later, whether it was taken. TwilioClient is the real one; unit tests give the service a fake.
 #pragma once

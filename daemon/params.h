@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Reading request parameters: every field checked for presence, type and size, with a refusal
 // that names the field and says why.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Recovery codes in the service: ten issued with each enrollment and on request, each accepted
 // once wherever a code is (Complete, and proving the factor before changing it). Using one is
 // logged at notice, since it usually means a lost phone.

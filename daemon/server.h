@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The daemon's socket: accepts connections, reads Varlink-framed calls, knows each peer by
 // SO_PEERCRED, bounds connections per uid and in total, closes idle and slow ones, and hands each
 // call to the Service. One call per connection at a time.

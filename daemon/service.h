@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The two-factor methods of the wire protocol: who may call them, what they check, what they
 // store and what they text. Transport-free: the server hands in a caller and a request and gets
 // exactly one reply message back through `Respond`, possibly later (after Twilio answered).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "daemon/settings.h"
 
 #include <sys/stat.h>

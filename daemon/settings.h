@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // twofactord's configuration: /etc/twofactord/twofactord.conf, then command-line overrides.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The limits on setup texts (SendCode with a number and a secret, while enrolling).
 #include "daemon/service.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "daemon/store_thread.h"
 
 #include <sys/eventfd.h>

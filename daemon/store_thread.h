@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The thread the store runs on: the service's handlers, and with them every database call, run
 // here in order, off the sd-event loop, so a slow or unreachable PostgreSQL never stalls the
 // socket, the timers or the Twilio transfers. Results come back to the loop through an eventfd.

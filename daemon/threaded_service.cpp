@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "daemon/threaded_service.h"
 
 #include <systemd/sd-event.h>

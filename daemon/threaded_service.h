@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The service as the event loop sees it: each call goes to the store thread, its answer comes
 // back to the loop, and a call whose store work has not ended within the store's timeout is
 // answered Unavailable (and skipped if it has not started by then). A text the call sent is

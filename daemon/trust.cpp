@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Trust (the module's trust=): after a second factor succeeds, the same user, PAM service and
 // origin (PAM_RHOST, or the TTY where there is none) skip the code for a while. Every limit is
 // applied when a trust is used as well as when it is made, so lowering [trust] max_seconds or a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Logins whose texted codes Twilio Verify makes and checks ([twilio] verify_service_sid): Begin
 // starts a verification, resend starts it again (Verify sends the same code), and a code that
 // is not an authenticator app's goes to VerificationCheck. Replay and lockout rules are the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The account a PAM user name stands for, as NSS knows it. Where the account database ignores
 // case (sssd with Active Directory), "ALICE" passes pam_unix as alice: the daemon must be asked
 // about alice, or nullok would wave ALICE through as "not enrolled".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The PAM conversation, wrapped: messages for the user and one prompt at a time. Responses are
 // wiped before they are freed: they hold codes.
 #pragma once

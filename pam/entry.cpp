@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The module's only exported symbols (see exports.map). No exception crosses into the host
 // program: anything unexpected fails closed with PAM_SERVICE_ERR.
 #include <security/pam_modules.h>

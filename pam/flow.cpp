@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "pam/flow.h"
 
 #include <security/pam_ext.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The second factor in one pam_sm_authenticate call: Begin (the daemon texts the code), prompt,
 // Complete; `resend` texts the code again. Returns the PAM code of the outcome table.
 #pragma once

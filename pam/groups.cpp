@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "pam/groups.h"
 
 #include <fnmatch.h>

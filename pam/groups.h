@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The module's `groups=PATTERN,...` option, with the semantics of Duo Unix's `groups`: shell
 // patterns (fnmatch) on the names of the user's groups, primary and supplementary; a pattern
 // that starts with `!` excludes. A user is inside when one of their groups matches a plain

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "pam/log.h"
 
 #include <security/pam_ext.h>

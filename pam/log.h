@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Logging goes through pam_syslog only: the host program owns openlog(). Nothing logged here may
 // carry a code, a secret or a full phone number.
 #pragma once

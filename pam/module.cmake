@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # pam_twofactor.so: a thin PAM module. Everything but the entry points lives in a static PIC
 # library so the unit tests can link the same code.
 add_library(pam_twofactor_core STATIC

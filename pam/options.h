@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The module's arguments from the PAM service file: `socket=PATH nullok failmode=secure|safe
 // tries=N timeout=SECONDS echo debug groups=PATTERN,... trust=SECONDS`. Parsing never fails: a bad
 // or unknown argument is reported (the caller logs it) and the default stays, because a typo in

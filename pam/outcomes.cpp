@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "pam/outcomes.h"
 
 #include <security/_pam_types.h>

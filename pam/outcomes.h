@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The table of outcomes: every way an authentication can end, with the PAM code it returns, the
 // sentence the user reads and how loudly it is logged. doc/pam_twofactor.8.md documents the same
 // table, and a unit test holds the two together.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Configures and builds one tree: scripts/build.sh BUILD_DIR [extra cmake options...]
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # The README's main command: installs what is needed, builds, and shows an SSH login with a
 # password and a texted code, on loopback, against the local Twilio-compatible endpoint.
 # It builds in its own tree, build-demo, without the tests: scripts/test.sh never sees it.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Builds the libFuzzer targets with clang in build-fuzz and fuzzes each one in turn.
 #   scripts/fuzz.sh [RUNS] [TARGET...]
 # RUNS: executions per target (default 10000000). TARGETs: fuzz_protocol fuzz_config

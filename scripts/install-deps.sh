@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs everything the build, the tests and the demo need (Debian 12, as root).
 set -eu
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # The README's test command: installs what is needed, builds, and runs the whole test suite twice,
 # once as shipped and once under AddressSanitizer and UBSan, then the fuzzers' smoke runs.
 # Its build trees are its own (build-test, build-asan, build-fuzz) and every option it relies on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Global options may stand anywhere on the line (`twofactorctl status --json` works like
 // `twofactorctl --json status`); each command accepts only its own options.
 #include "daemon/ctl/arguments.h"

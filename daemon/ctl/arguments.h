@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The command line: global options, a command, its operands and its options. Every mistake is a
 // UsageError found before the daemon is contacted.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The commands, one function each: build the request, call the daemon, print the answer.
 #pragma once
 

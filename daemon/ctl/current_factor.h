@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The code of the second factor a user has now, which a non-root user gives to disable it or to
 // enable another over it: from an option, or typed at a prompt after a challenge sent it.
 #pragma once

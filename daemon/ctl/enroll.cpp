@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // `twofactorctl enroll`: the FusionAuth set-up flow for one person at a terminal. Generate a
 // secret, get a code to the person (a text, or an authenticator app they add the secret to),
 // and enable once they type it back.

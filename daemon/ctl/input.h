@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What the person types: values read from standard input (`--secret -`, `--code -`) and answers to
 // enroll's prompts. Lines are read byte by byte with read(2) so no stdio buffer keeps a copy.
 #pragma once

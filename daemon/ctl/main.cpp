@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // twofactorctl: talks to twofactord for the administrator and for users acting on their own
 // account. Exit status: 0 success, 1 refused, 2 usage, 69 daemon unreachable.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // How results and errors reach the person or the script: plain sentences, or JSON with --json.
 #pragma once
 

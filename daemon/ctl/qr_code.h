@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A QR code drawn with Unicode half blocks, two module rows per line of text, for terminals:
 // `twofactorctl enroll` shows the otpauth:// URI this way so that a phone can scan it.
 #pragma once

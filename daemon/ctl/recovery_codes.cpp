@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // `twofactorctl recovery-codes`, and showing a new set wherever the daemon hands one out
 // (enable, enroll): the only time anyone sees them.
 #include "daemon/ctl/recovery_codes.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "daemon/ctl/session.h"
 
 #include "daemon/ctl/output.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The daemon as the commands see it. Each call opens its own connection: enroll waits for a
 // person between calls, longer than the daemon keeps an idle connection open.
 #pragma once

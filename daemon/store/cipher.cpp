@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // AES-256-GCM sealing of secrets and phone numbers before they reach the database.
 #include "daemon/store/cipher.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // AES-256-GCM for secrets and phone numbers at rest; the user name is the associated data, so a
 // row copied onto another user does not decrypt.
 #pragma once

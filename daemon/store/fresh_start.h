@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A key and its database belong together: a start may create both, never one for the other.
 // A database that vanished while its key stayed would otherwise come back empty, and under
 // nullok every user would then log in with a password alone.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Copies one store into another (twofactord --import-sqlite): every enrollment, used step,
 // failure count or lockout, and recovery codes. What the target already holds wins and is counted,
 // never replaced, so a second run changes nothing and a fleet's newer enrollment is not

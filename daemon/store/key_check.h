@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The key check value: a known text sealed with the database key and kept with the data, so a
 // daemon given another key stops at start instead of writing rows under a second key.
 // Backend-neutral: a store keeps the sealed bytes under kKeyCheckName in its metadata and

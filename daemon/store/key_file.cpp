@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The 256-bit database key: from a systemd credential or a key file, created once on first start.
 // An existing key is never replaced: a new key would make every enrollment undecryptable.
 #include <fcntl.h>

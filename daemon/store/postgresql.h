@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A thin layer over libpq: one connection that reconnects by itself, statements with bound
 // parameters, results read as text, and errors turned into StoreError (a SQL failure) or
 // StoreUnavailable (the server cannot be reached).

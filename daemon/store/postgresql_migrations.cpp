@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // PostgreSQL schema history. Never edit a migration that has shipped: add the next one.
 // The same tables as SQLite's, with PostgreSQL's types; "user" is a reserved word, so the user
 // columns are user_name.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The PostgreSQL backend's recovery codes: a code used on one host is gone for every host,
 // because using it is one DELETE that only one statement can win.
 #include "daemon/store/postgresql_store.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The PostgreSQL backend: one database shared by every host of a fleet. Each rule that must hold
 // across hosts is one statement or one transaction on the server.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What both backends share about a row: how secrets and phone numbers are sealed (the column and
 // the user name as associated data), how steps are checked, how challenges are named.
 #pragma once

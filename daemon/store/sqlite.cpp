@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Error handling and resource ownership for the SQLite C API.
 #include "daemon/store/sqlite.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A thin layer over the SQLite C API: statements and transactions that clean up after themselves,
 // and one error path that turns every failure into a StoreError naming the database, the
 // operation and SQLite's own message.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Schema history. Never edit a migration that has shipped: add the next one instead, because
 // existing databases have already run the old text and only ever run what comes after it.
 #include "daemon/store/sqlite_migrations.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The SQLite schema as an ordered list of forward migrations, versioned by PRAGMA user_version.
 #pragma once
 

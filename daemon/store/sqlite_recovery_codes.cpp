@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The SQLite backend's recovery codes. Rare calls (enable, a lost phone, status): statements are
 // prepared per call rather than kept.
 #include "daemon/store/sqlite.h"

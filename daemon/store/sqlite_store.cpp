@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The daemon's SQLite database. Secrets and phone numbers reach SQLite only as AES-256-GCM blobs;
 // everything else (names, steps, counters) is stored as is.
 #include "daemon/store/sqlite_store.h"

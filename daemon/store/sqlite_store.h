@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The SQLite backend: one file, WAL mode, schema versioned by PRAGMA user_version. The default,
 // for a single host.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The daemon's store: enrollments (secret and phone encrypted), used steps, failure counts and
 // lockouts, open login challenges and per-user text counts. One interface, two backends: SQLite
 // (one host, the default) and PostgreSQL (a fleet of hosts sharing one database). Every rule that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The one rule for api_url: credentials travel in clear text only to this machine.
 #include <arpa/inet.h>
 #include <netinet/in.h>

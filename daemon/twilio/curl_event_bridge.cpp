@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "daemon/twilio/curl_event_bridge.h"
 
 #include <sys/epoll.h>

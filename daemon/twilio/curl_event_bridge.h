@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Runs a libcurl multi handle on an sd-event loop: curl says which sockets to watch and when its
 // single timeout expires, the loop tells curl when either fires, and finished transfers are
 // handed back. Nothing here blocks; every transfer progresses from loop events only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What to tell the administrator when a request got no usable HTTP answer, and whether trying
 // again could help.
 #pragma once

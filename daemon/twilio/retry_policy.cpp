@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "daemon/twilio/retry_policy.h"
 
 #include <algorithm>

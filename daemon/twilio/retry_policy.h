@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // When a failed text is worth another attempt, and how long to wait before it.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Twilio's resource identifiers and host names, checked before anything is sent with them.
 #pragma once
 

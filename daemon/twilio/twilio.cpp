@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // One TwilioClient::send() is a Message: its attempts, the waits between them, and one report.
 // User callbacks only ever run from the client's own defer source, never from inside send() or
 // a curl callback, so a callback may send again or even destroy the client.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Sends text messages through Twilio's Messages API on libcurl's multi interface, driven by the
 // daemon's sd-event loop: many sends run at once and none blocks the loop.
 #pragma once

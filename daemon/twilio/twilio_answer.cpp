@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Twilio's answers are read with nlohmann's SAX interface rather than into a DOM: only the few
 // top-level fields we use are kept, depth costs no recursion, and every string the lexer hands
 // us can be wiped in place (a 201 answer echoes the text, and so the code).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Turns what Twilio's Messages API answered into an SmsResult, whatever the bytes are.
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """The benchmarks of tests/bench/README.md. Each comparison runs in one invocation on the same
 users, with its baseline, and prints a Markdown table and one JSON line per run.
 

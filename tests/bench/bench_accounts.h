@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The bench's users are no system accounts (thousands would be needed), but pam_twofactor asks
 // NSS for each login's account. pam_bench answers getpwnam_r itself for the names it was given
 // and hands every other name to the C library; the executable exports it (ENABLE_EXPORTS), so

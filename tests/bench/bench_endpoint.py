@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """The Twilio-compatible endpoint for benchmarks: the Messages API of tests/endpoint/fake_twilio.py
 (the same answers, built by the same functions, and the same records), served from one asyncio
 thread, plus --codes-dir DIR: each accepted text's code is written to a file named after its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // One benchmark login: pam_start_confdir(), pam_authenticate(), pam_end() for one user, with a
 // conversation that answers the prompt the way that user's code arrives (texted, from an
 // authenticator app, or no prompt at all), and timestamps for the report.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "bench_report.h"
 
 #include <security/pam_appl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Turns the records of a run into the figures the benchmark reports: logins per second over the
 // run's wall time, and latency percentiles (nearest rank) of whole logins and of the time from
 // the start of pam_authenticate to the prompt.

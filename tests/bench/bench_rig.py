@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The benchmark's rig: a twofactord and the fake Twilio endpoint (through the integration
 harness, tests/integration/harness.py), users enrolled in bulk, PAM service files for
 pam_twofactor and the modules it is compared with, and runs of pam_bench.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Calls to twofactord over its socket (doc/protocol.md), many at a time: the benchmarks enroll
 tens of thousands of users, which would take far longer one twofactorctl process each.
 

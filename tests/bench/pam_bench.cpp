@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // pam_bench: real PAM transactions (pam_start_confdir, pam_authenticate, pam_end) from several
 // processes at once, and the figures: logins per second and latency percentiles.
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The README's main command: an SSH login with a password and a texted code, on loopback.
 
 Starts the Twilio-compatible endpoint and a real twofactord, enrolls a new user with a texted

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What the end-to-end tests share: the installed packages and daemon for a test class, login
 users, enrollment, and a driver that answers the prompts of ssh or sudo on a pty and records
 what the user saw and when.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The installed Debian packages, for the end-to-end tests.
 
 `Packages` installs the twofactord and libpam-twofactor .debs from TWOFACTOR_PACKAGES_DIR

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A real sshd on a loopback port, with a PAM service of its own, for the demo and the end-to-end
 tests. Nothing existing is edited: the PAM service is a new file in /etc/pam.d named after a
 link to sshd (OpenSSH on Debian uses its program name as the PAM service), and everything it

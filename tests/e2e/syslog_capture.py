@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What programs send to syslog while an end-to-end test runs, so a test can read the lines the
 installed pam_twofactor.so logs from inside sshd and sudo (pam_syslog), which is where the PAM
 code of a refusal shows when the program does not show the user's sentence.

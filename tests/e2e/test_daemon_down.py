@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """The installed module with the daemon down and `failmode=secure timeout=5`: a stopped daemon
 (socket gone, as stopping its systemd units leaves it) and a frozen one (SIGSTOP: the socket
 accepts, nobody answers) each refuse an SSH login and a sudo, within the timeout, and sudo shows

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A user who never enrolled, through sshd with the installed module: let in on the password
 alone with `nullok`, refused without it; an enrolled user still needs the code under nullok."""
 

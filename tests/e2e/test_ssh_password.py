@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """SSH with a password and a texted code, from the installed packages: a real sshd on loopback
 whose PAM service stacks pam_unix and the installed pam_twofactor.so, the installed twofactord
 started as its systemd units start it, ssh answering the prompts on a pty."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """SSH with a key and a texted code, from the installed packages: sshd requires
 `AuthenticationMethods publickey,keyboard-interactive` and its PAM service has no password
 module, so the installed pam_twofactor.so is the whole auth stack."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """sudo with a password and a texted code, from the installed packages: a normal user runs
 `sudo /usr/bin/id -un` on a terminal; a sudoers drop-in points the user at a PAM service of the
 test's own that stacks pam_unix and the installed pam_twofactor.so."""

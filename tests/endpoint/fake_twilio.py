@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A Twilio-compatible Messages endpoint for tests and demos, on 127.0.0.1 only.
 
 It answers POST /2010-04-01/Accounts/{sid}/Messages.json the way Twilio does (201 with a message

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """The fake Twilio endpoint's own behaviours, against a real server process on 127.0.0.1."""
 
 import base64

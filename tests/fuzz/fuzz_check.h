@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What every fuzz target shares: a check that stops the run with a message libFuzzer reports.
 // Not assert(): the fuzz build is optimised with NDEBUG, and a broken invariant must still stop.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The configuration readers on any bytes: IniFile::parse() on the text, then load_settings() on
 // the same bytes as a file (a memfd, read through /proc/self/fd/N as the daemon reads its
 // config). A bad file may only ever be a ConfigError; anything else escaping is a crash.

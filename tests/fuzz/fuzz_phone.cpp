@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Phone numbers as anyone could type them. Whatever normalize_phone() accepts must be E.164
 // (^\+[1-9][0-9]{7,14}$) and stay the same when normalised again; mask_phone() must never show
 // more than the last 4 digits; country_code_of() must name a prefix of the number.

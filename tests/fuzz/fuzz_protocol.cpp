@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The daemon's and the module's wire decoder, fed as a hostile peer would: any bytes, split
 // into reads of any size. Every answer of FrameReader is checked against a plain model (split
 // the whole stream at its NULs, parse each frame on its own), and every message it yields must

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Twilio's answer parser on any status and body, as a hostile or broken HTTP peer could send.
 // The streaming reader is compared with what nlohmann's ordinary parser makes of the same body,
 // and every text it returns must be safe to log: short, no control characters, valid UTF-8 and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Writes the seed corpora under tests/fuzz/corpus/<target>/ (run it from anywhere).
 
 Seeds named here are rewritten on every run; regression seeds (crash-*, slow-*) that a fuzzing

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Without libFuzzer (gcc, or TWOFACTOR_FUZZ off) a target still runs: this main() feeds it
 // every file named on the command line, or every file in a directory named there, once. The
 // seed corpora, crash regressions among them, so run in every ordinary build and its ASan build.

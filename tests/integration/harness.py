@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Integration test harness: a real twofactord talking to the fake Twilio endpoint.
 
 Used by the CLI tests (tests/integration/cli) and the PAM module's tests (tests/integration/pam).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Builds the Debian packages twofactord and libpam-twofactor once, for every test that needs
 # them (ctest fixture "debs"): the repository's committed HEAD is cloned into a temporary
 # directory, so uncommitted edits and build trees never reach the packages, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # etc/twofactord.conf, the configuration the package installs, against the daemon's parser: the
 # file as shipped, and the file with every commented "#key = value" line switched on (so a key
 # renamed in the daemon but not in the file shows up here). Each must let twofactord start.

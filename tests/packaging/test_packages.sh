@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # End to end for the Debian packages: build twofactord and libpam-twofactor from a clean clone,
 # run lintian (no error, no warning), install them, check files, modes, the system user, the key
 # and the state directory, run the installed daemon the way its unit does, reinstall (the key must

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The pam-auth-update profile debian/pam-configs/twofactor, checked without touching the system:
 # pam-auth-update runs on a copy of /etc/pam.d and /var/lib/pam (--root), and the stack it writes
 # runs under pam_wrapper with pam_matrix standing in for pam_unix.

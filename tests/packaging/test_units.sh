@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The systemd integration in systemd/: `systemd-analyze verify` prints nothing for the socket and
 # the service, the service's offline security exposure is at most 1.5 (TWOFACTOR_MAX_EXPOSURE),
 # and the sysusers.d and tmpfiles.d files create the user and directories they promise (applied

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A throwaway PostgreSQL cluster for the tests: `pg_cluster.py start STATE` and `stop STATE`.
 
 start: initdb as the postgres user (initdb refuses root) in a new temporary directory, a free

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What the CLI tests share: a harness per test class, and the set-up flows they build on."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 2, line 5: `disable` removes the enrollment."""
 
 from cli_support import CliTestCase, main

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 2, line 3: `enable` with a texted or an authenticator code; a wrong code stores nothing."""
 
 from cli_support import MASKED, PHONE, CliTestCase, main, totp, wrong_code

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """`enroll`: interactive self-service set-up, by text message or authenticator app."""
 
 import base64

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Trust: `twofactorctl forget USER` ends a user's trusts (root, or the user), and
 `status` lists them. Trusts themselves are made through the PAM module (pam_trust); here the
 command's own contract: who may run it, what it prints, and `status` with no trust."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 2, line 4: `login` starts a challenge and texts the code; `complete` answers it once."""
 
 import re

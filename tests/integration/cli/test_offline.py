@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """twofactorctl without a working daemon: usage errors (exit 2, the daemon never contacted),
 an unreachable or silent daemon (exit 69), and argv hygiene."""
 

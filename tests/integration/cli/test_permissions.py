@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 2, line 7: a user acts on their own account only; root acts on any."""
 
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Recovery codes through twofactorctl and the daemon: ten from `enable` (shown once, in --json
 as `recoveryCodes`), `status`'s `recoveryCodesLeft`, `complete` with one (once), and
 `recovery-codes` replacing the set (root, or the user with a code of the factor)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 2, line 6: enrollments, used steps and failure counts survive a restart and kill -9."""
 
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 2, line 1: `secret` prints a fresh secret and its RFC 4648 base32."""
 
 import base64

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 2, line 2: `send --phone P --secret S` texts the TOTP code of S, once."""
 
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What the fault tests share: the PAM module's support (tests/integration/pam/pam_support.py),
 enrollment that sends no text (so the endpoint counts only login texts), and a login run to its
 end with its elapsed time and the daemon log lines it produced."""

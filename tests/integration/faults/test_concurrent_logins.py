@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 6: 500 simultaneous PAM logins (500 processes, each pam_start_confdir, pam_authenticate,
 pam_end through pam_twofactor.so) while the endpoint answers each text after 150 ms.
 

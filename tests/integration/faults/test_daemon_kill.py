@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 6: `kill -9` of twofactord during a thousand enrollments and logins.
 
 Eight workers enroll users (twofactorctl enable) and log them in (pam_twofactor.so through the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """No text twice, and failmode=safe only before a challenge exists, through pam_twofactor.so against
 a real twofactord and the loopback endpoint: only what Twilio did not take is sent again (429, 503,
 a connection that failed before the request went out). After a 500, 502 or 504, or no answer once

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 6: Twilio misbehaving, seen through pam_twofactor.so (the libpam driver) against a real
 twofactord and the loopback endpoint. Each fault checks what the user reads, the PAM result,
 how many requests the endpoint received (and when), the daemon's log line with Twilio's code,

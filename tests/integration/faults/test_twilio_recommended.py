@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 12: Twilio the way Twilio recommends, through pam_twofactor.so against a real twofactord
 and the loopback endpoint: an API key signs the requests (the auth token still works), every
 text carries ValidityPeriod and its accepted journal line Twilio's message SID, and the endpoint

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 12, Twilio Verify: with [twilio] verify_service_sid, Twilio makes and checks the texted
 codes (the endpoint serves Verifications and VerificationCheck as Twilio documents them), through
 pam_twofactor.so against a real twofactord. Verify's refusals reach the user as plain sentences:

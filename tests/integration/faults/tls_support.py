@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A throw-away certificate authority for the tests' HTTPS endpoint, made with the openssl
 command: a CA certificate and a server certificate for 127.0.0.1 that it signed."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What the fleet tests share: databases in the PostgreSQL cluster the ctest fixture started
 (tests/pg; its state file is $TWOFACTOR_TEST_PG), harnesses whose daemons use them, and hosts
 A and B: two daemons with their own sockets and Twilio endpoints sharing one database and one

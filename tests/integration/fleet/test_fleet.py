@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Two hosts, A and B (two twofactord with their own sockets and Twilio endpoints),
 sharing one PostgreSQL database and one key.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """2 daemons x 32 processes logging in at once, sharing one PostgreSQL database.
 
 On each host 32 pam_twofactor.so logins start together: 16 users answer a texted code (each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """No login lost to a restart. Twenty logins wait at the prompt (their codes texted)
 while twofactord is killed with SIGKILL, and again with SIGTERM, and started again on the same
 store; then every one of them types its code and gets in. The store is SQLite or PostgreSQL,

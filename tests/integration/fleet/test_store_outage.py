@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """PostgreSQL stopped during logins. This test stops and starts a cluster, so it runs
 its own (about a second to make) instead of the one the other tests share.
 

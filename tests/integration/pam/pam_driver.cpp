@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A small libpam application for the integration tests: pam_start_confdir() on a service file
 // the test wrote, PAM_RHOST and PAM_TTY set, pam_authenticate(). Its conversation prints every
 // message on stdout, one line each ("info: ...", "error: ...", "prompt: ...", "prompt-echo:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What the PAM module's integration tests share: a run of the module through real libpam
 (pam_driver), enrollment through twofactorctl, and a harness per test class."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 3: pam_twofactor.so through real libpam against a real twofactord and the fake Twilio
 endpoint: the code, wrong codes, tries, resend, expiry, replay, nullok, locks, delivery
 failures, authenticator-app users and what reaches the daemon and the logs."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 11 through real libpam: `groups=` decides who gets a second factor (Duo's semantics),
 every refusal asks libpam for pam_unix's 2 s failure delay, and recovery codes work once at
 the prompt."""

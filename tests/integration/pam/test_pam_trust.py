@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Trust: pam_twofactor.so with trust=SECONDS through real libpam against a real
 twofactord. After a right code the same user, service and origin (PAM_RHOST, or the TTY) skip the
 code; another origin or service, a failed code, a lock, `twofactorctl forget`, the end of the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 3: the daemon cannot be reached: no socket, a socket that never answers (within
 `timeout`), and a socket served by a uid that is neither root nor the daemon's user, under
 failmode=secure and failmode=safe."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Issue 3: pamtester (its own libpam conversation, reading the code from stdin) under
 libpam_wrapper and valgrind: a full login through pam_twofactor.so with no definite leak and
 no invalid memory access."""

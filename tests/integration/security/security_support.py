@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What the security tests share, on top of the CLI tests' helpers (cli_support, harness):
 a raw wire-protocol client that connects as any uid, snapshots of the database, and ways to
 run twofactord by hand and watch it fail.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Cost and abuse: texts are limited per user, per enrolling uid and in total; a local user may
 text only while enrolling itself; numbers outside allowed_country_codes are refused. Whenever a
 text is refused, nothing reaches Twilio."""

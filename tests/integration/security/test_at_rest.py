@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A stolen database or backup: the database and its WAL hold no secret and no phone number in
 plain text; the key file, the database and the WAL are 0600; a malformed key never destroys an
 enrollment and is reported clearly (a wrong or missing key: test_key_and_database.py)."""

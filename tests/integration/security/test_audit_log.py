@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The daemon's log as evidence, and the audit trail.
 
 Forged lines: a newline or other control character in PAM_RHOST, PAM_TTY, the service or a

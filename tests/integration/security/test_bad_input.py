@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Bad input over the real socket: a corpus of malformed requests (oversize, truncated, no NUL,
 invalid JSON and UTF-8, wrong types for every field, huge numbers, NUL inside strings, 10,000-
 character names, unknown methods and fields, deep nesting...). Each gets the expected error reply

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Malformed configuration: an unknown key or section, a bad number, a value out of range (the
 lockout may never allow more than 100 failures), a bad api_url, a missing file given with
 --config. The daemon exits non-zero with "PATH:LINE: ..." (or "PATH: ..." for a missing file)

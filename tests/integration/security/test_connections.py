@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Connections as a resource: idle connections time out, a client sending a byte a second is cut
 off at the idle timeout, a client that never reads its replies cannot make the daemon buffer
 without bound, and the number of connections is bounded per uid and in total; others are still

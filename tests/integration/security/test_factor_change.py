@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A user removes or swaps their own second factor only with a code of it.
 
 One session as the user (a phished password and one relayed code) must not become permanent

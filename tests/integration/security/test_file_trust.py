@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Files other users could change or read. A configuration, secret file or key
 that another user owns or may write would let them change what the daemon does: it refuses to
 start, naming the file and the fix. A configuration or secret file other users may read gives the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Guessing codes: at most `tries` wrong codes per challenge, consecutive failures per user lock
 the account across challenges and restarts, only root unlocks, a success resets the count, and
 a used code's step is never accepted again, across challenges and restarts."""

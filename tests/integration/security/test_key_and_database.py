@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The key and the database belong together. A database that vanished while its key stayed, a key
 file that vanished while its database stayed, and another valid key each stop the daemon with a
 clear error before it reads or writes anything; nothing starts over empty by itself. Starting afresh

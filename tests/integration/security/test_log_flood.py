@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A local user cannot flood the log or start challenges without end.
 
 Lines a non-root caller causes (surplus connections, malformed messages, challenges begun) are

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Logs and replies: with [daemon] debug = yes and the PAM module's `debug`, a full run
 (self-service and root enrollment, texted and app logins, wrong codes, resends, refused texts,
 a lock, unlock, disable) leaves no secret, code, auth token or full phone number in the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A Twilio outage: a text that cannot be sent fails the login closed (DeliveryFailed, with
 Twilio's status) within the configured time, leaves no challenge to answer and counts against
 no one; a text Twilio may have taken is not sent again and leaves the challenge open; authenticator-app users log in as usual; a slow Twilio stalls no other login."""

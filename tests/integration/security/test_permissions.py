@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Who may do what: every method of doc/protocol.md called over the raw socket by root, by the
 user it is about, by another user and by a uid without a login name. Only the rows the
 protocol's "who" column allows succeed; a refused call changes nothing (database, texts, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Root's setup texts (bulk enrollment) and the limits other users fill. Setup texts from local
 users to a number fill that number's hourly limit for local users only: root's own text to it still
 goes out. Root's setup texts count against the per-number and machine-wide limits only, so an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The account lookups against this machine's own databases: root is always there, a made-up
 // name and gid are not, and "not there" is told apart from a failing lookup for groups.
 #include <csetjmp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Base32 against RFC 4648 §10 and FusionAuth's example secret; decoding refuses anything an
 // encoder would never write.
 #include <string>

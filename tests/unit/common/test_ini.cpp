@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The configuration reader: what it accepts, and a "PATH:LINE: why" for everything it refuses.
 #include <unistd.h>
 

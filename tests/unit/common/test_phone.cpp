@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Phone numbers: what people type, what Twilio gets, what the screen shows.
 #include <cctype>
 #include <set>

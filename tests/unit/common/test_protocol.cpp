@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The wire codec: framing across arbitrary reads, the 64 KiB limit to the byte, and bytes
 // from a hostile peer that must come out as Malformed, never as an exception or a crash.
 #include <stdexcept>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Recovery codes: their shape and alphabet (50 bits each, no 0/O/1/I), an even spread of
 // symbols, what typing is forgiven, and the stored hash pinned to PBKDF2-HMAC-SHA256.
 #include <array>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Generated secrets: length, alphabet, uniqueness and no modulo bias; supplied secrets: every
 // refusal comes with a sentence that does not repeat the secret.
 #include <array>

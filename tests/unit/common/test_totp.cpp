@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // HOTP and TOTP against the RFCs' own test vectors, plus the helpers the daemon compares with.
 #include <stdexcept>
 #include <string>

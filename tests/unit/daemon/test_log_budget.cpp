@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The per-uid log budget: a caller gets its lines a minute and no more, root is never held
 // back, and a new minute starts a new budget.
 #include <csetjmp>

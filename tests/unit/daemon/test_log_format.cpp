@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Both log sinks: control characters in any field or message are escaped (no forged lines, in
 // the journal or on stderr), and the audit fields reach the journal under the names an
 // administrator filters on (USER=, RHOST=, SERVICE=, TWOFACTOR_EVENT=).

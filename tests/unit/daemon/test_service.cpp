@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The service's rules in one process, as SSSD tests its responder: a real Service over a temporary
 // SQLite store, a fake sender that keeps each text until the test delivers or refuses it, and a
 // clock the test moves. The wire and the processes are the integration tests' business.

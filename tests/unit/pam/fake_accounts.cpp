@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // An account database that ignores case, as sssd with Active Directory does: getpwnam_r is
 // wrapped (-Wl,--wrap=getpwnam_r) so "ALICE" and "Alice" find the account "alice". Names of
 // the fake accounts answer from here; "ghost" is known to nobody; every other name goes to the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A scripted stand-in for twofactord on a Unix socket in a temp dir, served from a thread of
 // the test (as root, like the real daemon's peer check wants). Each request takes the next step
 // of the script: answer with a JSON message, say nothing, or hang up. Requests are recorded.

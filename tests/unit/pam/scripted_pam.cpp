@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "scripted_pam.h"
 
 #include <unistd.h>

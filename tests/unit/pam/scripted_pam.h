@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // A real libpam handle (pam_start_confdir on a throw-away service file) whose conversation
 // answers prompts from a script and writes down everything the module said.
 #pragma once

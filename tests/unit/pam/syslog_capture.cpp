@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "syslog_capture.h"
 
 #include <cstdarg>

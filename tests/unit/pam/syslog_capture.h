@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Catches what libpam's pam_syslog() writes, so tests can read the module's log lines. libpam
 // calls glibc's __syslog_chk; the test program defines it, and the dynamic linker binds libpam
 // to that definition instead of glibc's.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The built module as the host program sees it: dlopen(RTLD_NOW) resolves everything, the PAM
 // entry points are there, they are the only symbols it exports, and it pulls none of the
 // daemon's heavy libraries into the host (sshd, sudo, su) that loads it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The whole second factor against a scripted daemon and a real libpam handle: what is sent,
 // what the user reads, what is logged and which PAM code comes back, for every outcome.
 #include <security/pam_appl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // `groups=`: parsing the option, Duo's matching rules (a negated match excludes, whatever else
 // matches), and that a list of negations only is reported.
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The module's argument parser: defaults, each option, clamping, and that bad or unknown
 // arguments are reported without changing anything else.
 #include <string>

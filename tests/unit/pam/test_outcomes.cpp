@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The table of outcomes as built and as documented in pam_twofactor(8): every outcome has a row
 // with the same name, sentence and PAM code, and the codes the man page promises are the ones used.
 #include <security/_pam_types.h>

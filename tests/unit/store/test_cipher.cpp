@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // AES-256-GCM sealing: round trips, and every kind of tampering is refused.
 #include <algorithm>
 #include <array>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The key check value, against any store: the right key passes, another key is refused before
 // anything is written, and a store without a check value gets one only when its enrollments
 // agree with the key.

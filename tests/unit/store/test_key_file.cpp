@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Key files: the accepted formats, the refused ones, creation and load_key's order of sources.
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The SQLite store: enrollments, used steps and failures survive reopening (and kill -9); the
 // schema migrates and refuses newer databases; secrets and phones never reach the disk in clear.
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The store's rules, run against a backend named on the command line: `sqlite` (a temporary
 // file) or `postgresql` (a database of its own in the cluster the ctest fixture started, whose
 // state file $TWOFACTOR_TEST_PG names). Both backends must answer every test the same.

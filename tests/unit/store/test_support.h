@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Helpers shared by the store tests: a private temporary directory, file bytes, and the message
 // of an expected exception. Include it after every other header: it brings in cmocka.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Starts tests/endpoint/fake_twilio.py on 127.0.0.1 for one test program and talks to its
 // control API. The process dies with the test program (PR_SET_PDEATHSIG) even if it crashes.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // TwilioClient against the real fake_twilio.py endpoint, on a real sd-event loop.
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The Twilio client's pure parts: reading answers, the retry policy, curl failures, api_url.
 #include <chrono>
 #include <csetjmp>
