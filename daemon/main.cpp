@@ -13,12 +13,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
+#include "common/credentials.h"
 #include "common/errno_text.h"
 #include "common/ini.h"
 #include "daemon/log.h"
@@ -124,15 +123,9 @@ Options parse_options(int argc, char** argv) {
 
 // A systemd credential's content without its trailing newline; empty when not passed.
 std::string read_credential(const char* name) {
-    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
-    if (!dir) return {};
-    std::ifstream in(std::string(dir) + "/" + name, std::ios::binary);
-    if (!in) return {};
-    std::ostringstream content;
-    content << in.rdbuf();
-    std::string value = content.str();
-    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-    return value;
+    const auto path = credential_path(name);
+    if (!path) return {};
+    return read_secret_text(*path).value_or("");
 }
 
 // systemd's credentials win over the config file: the secrets then never sit in /etc.

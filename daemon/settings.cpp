@@ -8,10 +8,10 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <sstream>
 
+#include "common/credentials.h"
 #include "common/ini.h"
 #include "common/phone.h"
 #include "daemon/file_trust.h"
@@ -100,14 +100,9 @@ private:
 std::string read_secret_file(const std::string& path) {
     refuse_if_others_may_change(path, "secret file");
     warn_if_others_may_read(path, "a secret");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(path + ": " + std::strerror(errno));
-    std::ostringstream content;
-    content << in.rdbuf();
-    std::string value = content.str();
-    while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' '))
-        value.pop_back();
-    return value;
+    auto value = read_secret_text(path);
+    if (!value) throw ConfigError(path + ": " + std::strerror(errno));
+    return std::move(*value);
 }
 
 void check_known_keys(const IniFile& ini) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "common/credentials.h"
 #include "daemon/store/cipher.h"
 
 namespace twofactor {
@@ -178,28 +179,25 @@ void create_key_file(const std::string& path) {
 
 namespace {
 
-// The credential's path when systemd passed one, else empty.
-std::string credential_path() {
-    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
-    if (dir == nullptr || *dir == '\0') return {};
-    std::string credential = std::string(dir) + "/" + kCredentialName;
-    return exists(credential) ? credential : std::string();
+// The key credential's path when systemd passed one, else empty.
+std::string key_credential_path() {
+    return twofactor::credential_path(kCredentialName).value_or("");
 }
 
 }  // namespace
 
 bool key_exists(const std::string& key_file) {
-    return !credential_path().empty() || (!key_file.empty() && exists(key_file));
+    return !key_credential_path().empty() || (!key_file.empty() && exists(key_file));
 }
 
 std::string key_name(const std::string& key_file) {
-    if (!credential_path().empty()) return std::string("credential ") + kCredentialName;
+    if (!key_credential_path().empty()) return std::string("credential ") + kCredentialName;
     return "key file " + key_file;
 }
 
 std::array<unsigned char, kKeyBytes> load_key(const std::string& key_file) {
     // systemd owns the credential and its mode (0400 on a private mount), so no mode check.
-    if (auto credential = credential_path(); !credential.empty())
+    if (auto credential = key_credential_path(); !credential.empty())
         return read_key(credential, false);
     if (key_file.empty())
         throw KeyError(
