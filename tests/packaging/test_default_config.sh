@@ -3,8 +3,9 @@
 # etc/twofactord.conf, the configuration the package installs, against the daemon's parser: the
 # file as shipped, and the file with every commented "#key = value" line switched on (so a key
 # renamed in the daemon but not in the file shows up here). Each must let twofactord start.
-# auth_token and auth_token_file are left out of the second run: they exclude each other and the
-# file would have to exist.
+# auth_token and auth_token_file are left out of the second run (they exclude each other and the
+# file would have to exist), and so is api_url (edge and region replace it); api_key_secret_file and
+# ca_file point at files the test provides.
 #
 # Usage: test_default_config.sh PATH/TO/twofactord
 # Exit status: 0 pass, 1 fail.
@@ -49,7 +50,13 @@ starts() {
 
 starts "$config" shipped
 
-sed -E -e '/^#(auth_token|auth_token_file) *=/d' -e 's/^#([a-z_]+ = .*)$/\1/' "$config" >"$tmp/all.conf"
+# The files the example lines name must exist: a secret file the daemon's owner alone may read, and
+# a CA bundle every Debian machine has.
+install -m 600 /dev/null "$tmp/api-key-secret"
+echo "example-api-key-secret" >"$tmp/api-key-secret"
+sed -E -e '/^#(auth_token|auth_token_file|api_url) *=/d' -e 's/^#([a-z_]+ = .*)$/\1/' \
+    -e "s|^(api_key_secret_file = ).*|\1$tmp/api-key-secret|" \
+    -e 's|^(ca_file = ).*|\1/etc/ssl/certs/ca-certificates.crt|' "$config" >"$tmp/all.conf"
 enabled=$(grep -cE '^[a-z_]+ = ' "$tmp/all.conf" || true)
 if [ "$enabled" -lt 20 ]; then
     echo "FAIL: only $enabled example lines found in $config"

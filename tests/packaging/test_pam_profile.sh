@@ -98,7 +98,10 @@ fi
 # $1: what replaces "pam_twofactor.so nullok" (empty: drop that line).
 services="$tmp/services"
 mkdir -p "$services"
-printf 'alice:right-password:twofactor-profile\n' >"$tmp/passdb"
+# The module asks NSS for the account (an unknown name is refused before the daemon is asked), so
+# the password database names an account every Debian system has.
+user=nobody
+printf '%s:right-password:twofactor-profile\n' "$user" >"$tmp/passdb"
 write_service() {
     local second_factor=$1 source=$2
     {
@@ -126,7 +129,7 @@ login() {
     echo "$2" >"$tmp/verdict"
     if printf '%s\n' "$1" |
         LD_PRELOAD=$pam_wrapper PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$services \
-            timeout 20 pamtester twofactor-profile alice authenticate >"$tmp/pamtester.log" 2>&1; then
+            timeout 20 pamtester twofactor-profile "$user" authenticate >"$tmp/pamtester.log" 2>&1; then
         echo success
     else
         echo failure
