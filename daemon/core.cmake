@@ -14,6 +14,7 @@ add_library(twofactord_core STATIC
     service.cpp
     settings.cpp
     verify.cpp
+    voice.cpp
     setup_limits.cpp
     store_thread.cpp
     threaded_service.cpp

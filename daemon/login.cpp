@@ -132,6 +132,8 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
         {"mobilePhone", e->mobile_phone.empty() ? json() : json(mask_phone(e->mobile_phone))},
         {"expiresIn", login.challenge_lifetime},
         {"attemptsLeft", c.attempts_left}};
+    // The prompt offers `call` only where a call can be placed.
+    if (settings_.voice.enabled) reply["voice"] = true;
     if (e->delivery == Delivery::None) {
         respond(protocol::make_reply(std::move(reply)));
         return;
@@ -166,8 +168,9 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
 }
 
 void Service::resend_code(const Caller& caller, const json& p, Respond& respond) {
-    params::only(p, {"twoFactorId"});
+    params::only(p, {"twoFactorId", "delivery"});
     std::string id = params::required_string(p, "twoFactorId", 64);
+    const bool by_call = call_requested(p);
     std::int64_t now = clock_();
     auto c = challenges_.find(id, now);
     if (!c) throw not_found(id);
@@ -185,6 +188,10 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     // Taken in the store: two hosts resending at once cannot both use the last resend.
     if (!store_.spend_resend(id)) throw resent_too_often;
     record_text(c->user, now);
+    if (by_call) {
+        call_code(*c, *e, respond);
+        return;
+    }
     if (uses_verify()) {
         resend_verification(*c, *e, respond);
         return;

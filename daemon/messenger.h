@@ -17,8 +17,9 @@ struct SmsResult {
     int http_status = 0;    // 0 when no answer came
     int twilio_code = 0;    // the provider's error "code", 0 if none
     std::string message;    // the provider's error "message", or what went wrong on the way
-    std::string sid;        // the message SID on success (Verify: the verification's VE... SID)
-    std::string status;     // Verify: the verification's status, "pending" or "approved"
+    std::string
+        sid;  // the message SID on success (a call: CA...; Verify: the verification's VE...)
+    std::string status;  // Verify: the verification's status, "pending" or "approved"
     int attempts = 0;
     // Not accepted, yet the provider may have taken the text (Twilio: a 500, 502 or 504, or no
     // answer once the request went out): it may still arrive, and it was not sent again.
@@ -48,6 +49,11 @@ public:
     void send(const std::string& to, SecureString body, Callback done) {
         send(to, std::move(body), TextOptions{}, std::move(done));
     }
+
+    // Rings `to` (E.164) and has the provider follow `twiml` (inline TwiML, wiped after use):
+    // Twilio's Calls API, with the same retry rules as a text. Accepted when the call is queued.
+    virtual void call(const std::string& to, SecureString twiml, TextOptions options,
+                      Callback done) = 0;
 
     // Twilio Verify: the provider makes the code and sends it to `to` on `channel` ("sms" or
     // "call"); accepted when the verification is pending. Again while it is pending, the same

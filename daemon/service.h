@@ -105,7 +105,13 @@ private:
     bool uses_verify() const { return !settings_.twilio.verify_service_sid.empty(); }
     void begin_verification(const Challenge& c, const Enrollment& e, TextOptions options,
                             protocol::json reply, Respond& respond);
-    void resend_verification(const Challenge& c, const Enrollment& e, Respond& respond);
+    // `channel`: "sms", or "call" for `call` at the prompt.
+    void resend_verification(const Challenge& c, const Enrollment& e, Respond& respond,
+                             const char* channel = "sms");
+    // voice.cpp: whether a resend asks for a call (`delivery` "Call"; refused when [voice] is
+    // not enabled), and the call itself, once the limits have been taken.
+    bool call_requested(const protocol::json& p) const;
+    void call_code(const Challenge& c, const Enrollment& e, Respond& respond);
     void check_verification(const std::string& id, const Enrollment& e, SecureString code,
                             const std::string& ip, Respond& respond);
     // factor_change.cpp: a non-root caller proves the current factor with `code_field` (and

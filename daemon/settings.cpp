@@ -34,6 +34,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"sms",
      {"default_country_code", "message", "allowed_country_codes", "user_texts_per_hour",
       "texts_per_minute", "enroll_texts_per_hour"}},
+    {"voice", {"enabled"}},
     {"login", {"challenge_lifetime", "tries", "resends", "challenges_per_minute"}},
     {"lockout", {"failures", "window", "duration"}},
     {"trust", {"max_seconds"}},
@@ -230,6 +231,16 @@ void read_store(const Reader& r, StoreSettings& store) {
     }
 }
 
+// A call needs a caller ID that can place calls: a number ([twilio] from). A Messaging Service
+// sends texts only; Verify places its calls with its own numbers.
+void read_voice(const Reader& r, Settings& s) {
+    r.boolean("voice", "enabled", s.voice.enabled);
+    if (s.voice.enabled && s.twilio.from.empty() && s.twilio.verify_service_sid.empty())
+        r.fail(*r.ini().get("voice", "enabled"),
+               "enabled = yes needs [twilio] from, a voice-capable number to call from (a "
+               "messaging_service_sid cannot place calls), or [twilio] verify_service_sid");
+}
+
 }  // namespace
 
 Settings load_settings(const std::string& path, bool must_exist) {
@@ -271,6 +282,8 @@ Settings load_settings(const std::string& path, bool must_exist) {
     r.number("sms", "user_texts_per_hour", s.sms.user_texts_per_hour, 1, 1000);
     r.number("sms", "texts_per_minute", s.sms.texts_per_minute, 1, 100000);
     r.number("sms", "enroll_texts_per_hour", s.sms.enroll_texts_per_hour, 1, 1000);
+
+    read_voice(r, s);
 
     r.number("login", "challenge_lifetime", s.login.challenge_lifetime, 10, 3600);
     r.number("login", "tries", s.login.tries, 1, 10);

@@ -31,6 +31,12 @@ struct SmsSettings {
     int enroll_texts_per_hour = 5;  // [sms] enroll_texts_per_hour, per non-root uid
 };
 
+struct VoiceSettings {
+    // [voice] enabled: `call` at the prompt rings the phone and reads the code (Twilio's Calls
+    // API with [twilio] from, or Verify's call channel).
+    bool enabled = false;
+};
+
 inline constexpr std::int64_t kMaxTrustSeconds = 30 * 86400;
 
 struct TrustSettings {
@@ -58,6 +64,7 @@ struct Settings {
     StoreSettings store;
     TwilioSettings twilio;
     SmsSettings sms;
+    VoiceSettings voice;
     LoginSettings login;
     TrustSettings trust;
 };

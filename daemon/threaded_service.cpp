@@ -41,6 +41,14 @@ void LoopMessenger::send(const std::string& to, SecureString body, TextOptions o
     });
 }
 
+void LoopMessenger::call(const std::string& to, SecureString twiml, TextOptions options,
+                         Callback done) {
+    auto shared_twiml = std::make_shared<SecureString>(std::move(twiml));
+    thread_.to_loop([this, to, shared_twiml, options, done = on_thread(std::move(done))] {
+        real_.call(to, std::move(*shared_twiml), options, done);
+    });
+}
+
 void LoopMessenger::start_verification(const std::string& to, const std::string& channel,
                                        TextOptions options, Callback done) {
     thread_.to_loop([this, to, channel, options, done = on_thread(std::move(done))] {

@@ -23,6 +23,8 @@ public:
     using Messenger::send;
     void send(const std::string& to, SecureString body, TextOptions options,
               Callback done) override;
+    void call(const std::string& to, SecureString twiml, TextOptions options,
+              Callback done) override;
     void start_verification(const std::string& to, const std::string& channel, TextOptions options,
                             Callback done) override;
     void check_verification(const std::string& to, SecureString code, Callback done) override;

@@ -75,18 +75,24 @@ void Service::begin_verification(const Challenge& c, const Enrollment& e, TextOp
         });
 }
 
-void Service::resend_verification(const Challenge& c, const Enrollment& e, Respond& respond) {
+void Service::resend_verification(const Challenge& c, const Enrollment& e, Respond& respond,
+                                  const char* channel) {
     std::string user = c.user;
     std::string masked = mask_phone(e.mobile_phone);
+    const bool call = std::string_view(channel) == "call";
     messenger_.start_verification(
-        e.mobile_phone, "sms", TextOptions{}, [respond, masked, user](const SmsResult& result) {
+        e.mobile_phone, channel, TextOptions{},
+        [respond, masked, user, call](const SmsResult& result) {
+            json reply = {{"mobilePhone", masked}};
+            if (call) reply["delivery"] = "Call";
             if (result.accepted) {
-                log::info("verification sent again",
+                log::info(call ? "verification call placed" : "verification sent again",
                           {{"user", user}, {"verification_sid", result.sid}});
-                respond(protocol::make_reply({{"mobilePhone", masked}}));
+                respond(protocol::make_reply(reply));
             } else if (result.may_arrive) {
                 log_refusal(user, "verification may be late", result);
-                respond(protocol::make_reply({{"mobilePhone", masked}, {"textMayBeLate", true}}));
+                reply[call ? "callMayBeLate" : "textMayBeLate"] = true;
+                respond(protocol::make_reply(reply));
             } else {
                 log_refusal(user, "verification not sent again", result);
                 respond(verify_refusal(result));

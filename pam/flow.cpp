@@ -26,7 +26,7 @@ namespace {
 
 using protocol::json;
 
-// `resend` answers beyond this count as wrong tries, so the prompt loop always ends.
+// `resend` and `call` answers beyond this count as wrong tries, so the prompt loop always ends.
 constexpr int kMaxResendRequests = 5;
 // Every refusal asks libpam to hold the answer back this long, as pam_unix does: a guesser
 // learns nothing sooner from a wrong code than from a wrong password. libpam applies it once,
@@ -34,6 +34,7 @@ constexpr int kMaxResendRequests = 5;
 constexpr unsigned kFailDelayMicroseconds = 2'000'000;
 constexpr const char* kNoMoreTexts =
     "No more codes can be texted for this login; use the last one.";
+constexpr const char* kNoCalls = "Calls are not enabled here.";
 
 // After a login with a recovery code: how many are left, and how to get more before they run out.
 std::string recovery_code_used(std::int64_t left) {
@@ -223,6 +224,8 @@ private:
         two_factor_id_ = *id;
         challenge_started_ = true;
         texted_ = *delivery == "TextMessage";
+        if (auto voice = reply.parameters.find("voice"); voice != reply.parameters.end())
+            voice_ = voice->is_boolean() && voice->get<bool>();
         if (!texted_ && *delivery != "None")
             return {Outcome::ProtocolError, {}, "Begin: unknown delivery " + printable(*delivery)};
 
@@ -232,7 +235,9 @@ private:
                 conversation_.info(late_text_sentence());
             else
                 conversation_.info("A verification code was texted to " + phone_ +
-                                   ". Type resend to get a new one.");
+                                   (voice_ ? ". Type resend to get a new one, or call to hear "
+                                             "it on the phone."
+                                           : ". Type resend to get a new one."));
         } else {
             conversation_.info("Enter the 6-digit code from your authenticator app.");
         }
@@ -252,18 +257,26 @@ private:
                                              : "Verification code: ";
         int wrong = 0;
         int resends = 0;
+        int refused_calls = 0;
         while (wrong < options_.tries) {
             std::optional<SecureString> answer = conversation_.ask(prompt, options_.echo);
             if (!answer) return {Outcome::ConversationFailed, {}, "the application could not ask"};
             const SecureString typed(trimmed(answer->view()));
             answer.reset();
 
-            if (typed.view() == "resend" && resends < kMaxResendRequests) {
-                ++resends;
-                if (auto ending = resend()) return *ending;
+            const bool call_typed = typed.view() == "call";
+            if (call_typed && !voice_) {
+                // Not a wrong code, but bounded like one so the loop always ends.
+                if (++refused_calls > kMaxResendRequests) ++wrong;
+                conversation_.error(kNoCalls);
                 continue;
             }
-            if (typed.view() == "resend") {
+            if ((typed.view() == "resend" || call_typed) && resends < kMaxResendRequests) {
+                ++resends;
+                if (auto ending = call_typed ? ring() : resend()) return *ending;
+                continue;
+            }
+            if (typed.view() == "resend" || call_typed) {
                 ++wrong;
                 conversation_.error(kNoMoreTexts);
                 continue;
@@ -348,6 +361,45 @@ private:
         return ending_for_error(reply, "SendCode");
     }
 
+    // `call`: the daemon rings the phone and reads the code; an Ending only when the login
+    // cannot go on. Only where Begin offered calls.
+    std::optional<Ending> ring() {
+        if (!texted_) {
+            conversation_.error("Your codes come from your authenticator app; no call is made.");
+            return std::nullopt;
+        }
+        const CallResult reply = call(protocol::method::SendCode,
+                                      json{{"twoFactorId", two_factor_id_}, {"delivery", "Call"}});
+        if (reply.ok()) {
+            phone_ = string_field(reply.parameters, "mobilePhone").value_or(phone_);
+            auto late = reply.parameters.find("callMayBeLate");
+            if (late != reply.parameters.end() && late->is_boolean() && late->get<bool>())
+                conversation_.info("The call to " + phone_ +
+                                   " may be late. Type the code when you hear it, or type "
+                                   "call or resend to try again.");
+            else
+                conversation_.info("Calling " + phone_ + " now; the code is read twice.");
+            return std::nullopt;
+        }
+        if (reply.error == protocol::error::RateLimited) {
+            const auto wait = number_field(reply.parameters, "retryAfter").value_or(0);
+            conversation_.error("No call can be made now; try again in " + wait_time(wait) +
+                                ", or use the last code.");
+            return std::nullopt;
+        }
+        if (reply.error == protocol::error::DeliveryFailed) {
+            log(pamh_, LOG_ERR, context() + ending_for_error(reply, "SendCode").reason);
+            conversation_.error("The call could not be placed; use the last code.");
+            return std::nullopt;
+        }
+        if (reply.error == protocol::error::InvalidParameter) {
+            // A daemon whose [voice] was turned off since Begin.
+            conversation_.error(kNoCalls);
+            return std::nullopt;
+        }
+        return ending_for_error(reply, "SendCode");
+    }
+
     // Twilio did not confirm the text (no answer in time, or a 5xx after the request went
     // out): it may still arrive, and was not sent twice.
     static bool may_be_late(const CallResult& reply) {
@@ -387,6 +439,7 @@ private:
     std::string two_factor_id_;
     std::string phone_;
     bool texted_ = false;
+    bool voice_ = false;              // Begin offered `call`
     bool challenge_started_ = false;  // Begin gave a twoFactorId: failmode=safe no longer applies
 };
 

@@ -43,13 +43,13 @@ constexpr bool table_in_enum_order() {
 static_assert(table_in_enum_order(), "kOutcomes must list every Outcome in declaration order");
 static_assert(kOutcomes.size() == static_cast<std::size_t>(Outcome::ConversationFailed) + 1);
 
+}  // namespace
+
 std::string wait_time(std::int64_t seconds) {
     if (seconds <= 1) return "a moment";
     if (seconds < 120) return std::to_string(seconds) + " seconds";
     return std::to_string((seconds + 59) / 60) + " minutes";
 }
-
-}  // namespace
 
 std::span<const OutcomeEntry> all_outcomes() {
     return kOutcomes;

@@ -50,6 +50,8 @@ const OutcomeEntry& describe(Outcome outcome);
 // What the user reads; empty when the outcome says nothing (success, nullok, a broken
 // conversation).
 std::string sentence(Outcome outcome, const OutcomeDetails& details = {});
+// "a moment", "45 seconds", "3 minutes": how long until something may be asked again.
+std::string wait_time(std::int64_t seconds);
 
 // "PAM_SUCCESS", "PAM_MAXTRIES", ... for logs, the man page test and the test driver.
 const char* pam_code_name(int code);

@@ -97,6 +97,10 @@ void check_combinations(const Invocation& inv) {
         } else if (!inv.has("phone") || !inv.has("secret")) {
             throw UsageError("send needs --phone and --secret, or --two-factor-id");
         }
+        if (inv.call && !inv.has("two-factor-id"))
+            throw UsageError(
+                "send takes --call only with --two-factor-id: a call reads a "
+                "login's code");
     } else if (command == "enable") {
         require(inv, "secret");
         require(inv, "code");
@@ -170,6 +174,11 @@ Invocation parse_arguments(int argc, char** argv) {
         }
         std::string name(body);
 
+        if (name == "call") {
+            if (inline_value) throw UsageError("--call takes no value");
+            inv.call = true;
+            continue;
+        }
         if (name == "json" || name == "help" || name == "version") {
             if (inline_value) throw UsageError("--" + name + " takes no value");
             if (name == "json") inv.json = true;
@@ -219,6 +228,7 @@ Invocation parse_arguments(int argc, char** argv) {
         for (auto option : spec->options) allowed = allowed || option == name;
         if (!allowed) throw UsageError(inv.command + " does not take --" + name);
     }
+    if (inv.call && inv.command != "send") throw UsageError(inv.command + " does not take --call");
     check_operands(inv, *spec);
     check_combinations(inv);
     return inv;
@@ -230,7 +240,8 @@ std::string usage_text() {
 Commands:
   secret                               generate a new two-factor secret
   send --phone P --secret S            text the code of secret S to P (setup)
-  send --two-factor-id ID              text the code of a login challenge again
+  send --two-factor-id ID [--call]     text the code of a login challenge again, or with
+                                       --call ring the phone and read it ([voice] enabled)
   enable USER --secret S --code C [--phone P] [--delivery TextMessage|None]
          [--current-code C [--two-factor-id ID]]
                                        turn two-factor on for USER (code checked first);

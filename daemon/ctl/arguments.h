@@ -25,6 +25,7 @@ struct Invocation {
     bool json = false;
     bool help = false;
     bool version = false;
+    bool call = false;  // send --call: ring the phone instead of texting
     std::string socket;
     std::chrono::milliseconds timeout = kDefaultTimeout;
     std::string command;

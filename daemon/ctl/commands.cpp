@@ -53,13 +53,17 @@ int run_send(Session& session, const Invocation& inv) {
     json request;
     if (inv.has("two-factor-id")) {
         request = {{"twoFactorId", inv.value("two-factor-id")}};
+        if (inv.call) request["delivery"] = "Call";
     } else {
         SecureString secret = option_or_stdin(inv.value("secret"), "secret");
         request = {{"mobilePhone", inv.value("phone")}, {"secret", secret.view()}};
     }
     auto result = session.call(method::SendCode, request);
     return finish(result, inv, [](const json& p) {
-        print_line("A code was sent to " + masked_phone_or(p, "the phone") + ".");
+        if (text_field(p, "delivery", "") == "Call")
+            print_line("Calling " + masked_phone_or(p, "the phone") + " to read the code.");
+        else
+            print_line("A code was sent to " + masked_phone_or(p, "the phone") + ".");
     });
 }
 

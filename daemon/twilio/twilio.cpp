@@ -40,6 +40,7 @@ using std::chrono::milliseconds;
 constexpr std::size_t kMaxAnswerBytes = 64 * 1024;  // Twilio's answers are ~1 KiB
 constexpr uint64_t kTimerAccuracyUsec = 1000;
 constexpr milliseconds kShortestUsefulAttempt{100};
+constexpr int kCallTimeLimitSeconds = 120;
 
 void start_curl_once() {
     static std::once_flag once;
@@ -87,12 +88,13 @@ std::string verify_url(const TwilioSettings& settings, const char* resource) {
     return url + "/" + resource;
 }
 
-std::string messages_url(const TwilioSettings& settings) {
+// `resource` of the account: Messages.json or Calls.json.
+std::string account_url(const TwilioSettings& settings, const char* resource) {
     std::string url = settings.api_url;
     while (!url.empty() && url.back() == '/') url.pop_back();
     url += "/2010-04-01/Accounts/";
     if (!append_escaped(url, settings.account_sid)) throw std::runtime_error("out of memory");
-    return url + "/Messages.json";
+    return url + "/" + resource;
 }
 
 // The config loader bounds these already; this keeps `now + deadline` and the timer arithmetic
@@ -162,14 +164,14 @@ private:
 }  // namespace
 
 struct TwilioClient::Impl {
-    // What one request does: a text through Messages, or a Verify call.
-    enum class Kind { Text, VerifyStart, VerifyCheck };
+    // What one request does: a text through Messages, a call through Calls, or a Verify call.
+    enum class Kind { Text, Call, VerifyStart, VerifyCheck };
 
     struct Message {
         Impl* owner = nullptr;
         Kind kind = Kind::Text;
         std::string to;
-        SecureString body;  // the text; Verify: the channel, or the code to check
+        SecureString body;  // the text; a call: its TwiML; Verify: the channel, or the code
         TextOptions options;
         Callback done;
         Clock::time_point deadline_at;
@@ -202,6 +204,7 @@ struct TwilioClient::Impl {
     TwilioSettings settings;
     std::optional<std::string> problem;  // why nothing can be sent with these settings
     std::string url;
+    std::string calls_url;
     std::string verifications_url;
     std::string verification_check_url;
     std::string user_agent;
@@ -216,7 +219,8 @@ struct TwilioClient::Impl {
         : loop(event_loop),
           settings(bounded(std::move(s))),
           problem(settings_problem(settings)),
-          url(messages_url(settings)),
+          url(account_url(settings, "Messages.json")),
+          calls_url(account_url(settings, "Calls.json")),
           verifications_url(verify_url(settings, "Verifications")),
           verification_check_url(verify_url(settings, "VerificationCheck")),
           user_agent(settings.user_agent.empty() ? std::string("twofactord/") + paths::kVersion +
@@ -265,7 +269,10 @@ struct TwilioClient::Impl {
         messages.emplace(&message, std::move(owned));
 
         if (problem) return fail_before_sending(message, *problem);
-        if (kind != Kind::Text && settings.verify_service_sid.empty())
+        if (kind == Kind::Call && settings.from.empty())
+            return fail_before_sending(message, "calls need the Twilio from number");
+        if ((kind == Kind::VerifyStart || kind == Kind::VerifyCheck) &&
+            settings.verify_service_sid.empty())
             return fail_before_sending(message, "Twilio Verify is not configured");
         if (message.to.empty()) return fail_before_sending(message, "no destination number");
         if (message.body.empty()) return fail_before_sending(message, "the message text is empty");
@@ -278,6 +285,18 @@ struct TwilioClient::Impl {
     }
 
     bool build_form(Message& message) {
+        if (message.kind == Kind::Call) {
+            message.form.reserve(
+                3 * (message.to.size() + settings.from.size() + message.body.size()) + 64);
+            message.form.append("To=");
+            if (!append_escaped(message.form, message.to)) return false;
+            message.form.append("&From=");
+            if (!append_escaped(message.form, settings.from)) return false;
+            // A code read twice takes under half a minute: a call never runs up the bill.
+            message.form.append("&TimeLimit=" + std::to_string(kCallTimeLimitSeconds));
+            message.form.append("&Twiml=");
+            return append_escaped(message.form, message.body.view());
+        }
         if (message.kind != Kind::Text) {
             bool check = message.kind == Kind::VerifyCheck;
             message.form.reserve(3 * (message.to.size() + message.body.size()) + 32);
@@ -320,6 +339,7 @@ struct TwilioClient::Impl {
             if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
         };
         set(CURLOPT_URL, message.kind == Kind::Text          ? url.c_str()
+                         : message.kind == Kind::Call        ? calls_url.c_str()
                          : message.kind == Kind::VerifyStart ? verifications_url.c_str()
                                                              : verification_check_url.c_str());
         set(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -498,6 +518,12 @@ TwilioClient::~TwilioClient() = default;
 void TwilioClient::send(const std::string& to, SecureString body, TextOptions options,
                         Callback done) {
     impl_->send(to, std::move(body), options, std::move(done));
+}
+
+void TwilioClient::call(const std::string& to, SecureString twiml, TextOptions options,
+                        Callback done) {
+    options.validity = std::chrono::seconds(0);
+    impl_->send(to, std::move(twiml), options, std::move(done), Impl::Kind::Call);
 }
 
 void TwilioClient::start_verification(const std::string& to, const std::string& channel,

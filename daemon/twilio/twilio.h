@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// Sends text messages through Twilio's Messages API on libcurl's multi interface, driven by the
-// daemon's sd-event loop: many sends run at once and none blocks the loop.
+// Sends text messages through Twilio's Messages API (and places calls through its Calls API) on
+// libcurl's multi interface, driven by the daemon's sd-event loop: many sends run at once and none
+// blocks the loop.
 #pragma once
 
 #include <chrono>
@@ -57,6 +58,10 @@ public:
     void send(const std::string& to, SecureString body, TextOptions options,
               Callback done) override;
     using Messenger::send;
+    // Calls.json with `From` = settings.from (a Messaging Service cannot place calls) and
+    // `Twiml`; no ValidityPeriod (calls have none).
+    void call(const std::string& to, SecureString twiml, TextOptions options,
+              Callback done) override;
     void start_verification(const std::string& to, const std::string& channel, TextOptions options,
                             Callback done) override;
     void check_verification(const std::string& to, SecureString code, Callback done) override;

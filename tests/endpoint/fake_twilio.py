@@ -3,7 +3,8 @@
 """A Twilio-compatible Messages endpoint for tests and demos, on 127.0.0.1 only.
 
 It answers POST /2010-04-01/Accounts/{sid}/Messages.json the way Twilio does (201 with a message
-resource, or Twilio's error JSON), records every request, and lets a test script misbehaviours
+resource, or Twilio's error JSON), Calls.json likewise (201 with a call resource), records every
+request, and lets a test script misbehaviours
 (429, 5xx, slow or dropped answers, raw bodies) through a control API on the same port.
 See README.md next to this file.
 """
@@ -21,9 +22,11 @@ import sys
 import threading
 import time
 import urllib.parse
+import xml.etree.ElementTree
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages\.json$")
+CALLS_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Calls\.json$")
 VERIFY_PATH = re.compile(r"^/v2/Services/([^/]+)/(Verifications|VerificationCheck)$")
 # Twilio Verify (https://www.twilio.com/docs/verify/api): a verification is pending for 10
 # minutes; starting it again while pending sends the same code; 5 sends, then 60203 (429); 5
@@ -174,6 +177,81 @@ def message_answer(account_sid, path, form, auth_ok):
     }, []
 
 
+def spoken_text(twiml):
+    """What a phone would hear from inline TwiML: the text of its <Say> verbs, one a line; None
+    when it is not a <Response> document (Twilio accepts the call, then fails it with 12100)."""
+    try:
+        root = xml.etree.ElementTree.fromstring(twiml)
+    except xml.etree.ElementTree.ParseError:
+        return None
+    if root.tag != "Response":
+        return None
+    return "\n".join((say.text or "") for say in root.iter("Say"))
+
+
+def call_answer(account_sid, path, form, auth_ok):
+    """Twilio's answer to a well-formed Calls request: (status, JSON document, headers). Codes
+    from https://www.twilio.com/docs/api/errors: 21201 no To, 21211 a bad To, 21213 no From,
+    21212 a bad From, 21205 no Url (nor Twiml nor ApplicationSid)."""
+    if not auth_ok:
+        return 401, twilio_error(401, 20003, "Authenticate"), [
+            ("WWW-Authenticate", 'Basic realm="Twilio API"')]
+    sid = CALLS_PATH.match(path).group(1)
+    if sid != account_sid:
+        return 404, twilio_error(404, 20404, f"The requested resource {path} was not found"), []
+    to = form.get("To", "")
+    sender = form.get("From", "")
+    if not to:
+        return 400, twilio_error(400, 21201, "No 'To' number is specified"), []
+    if not E164.match(to):
+        return 400, twilio_error(400, 21211,
+                                 f"The 'To' number {to} is not a valid phone number."), []
+    if not sender:
+        return 400, twilio_error(400, 21213, "No 'From' number is specified"), []
+    if not E164.match(sender):
+        return 400, twilio_error(400, 21212,
+                                 f"The 'From' number {sender} is not a valid phone number."), []
+    if not any(form.get(name) for name in ("Url", "Twiml", "ApplicationSid")):
+        return 400, twilio_error(400, 21205, "Url parameter is required."), []
+
+    call_sid = "CA" + secrets.token_hex(16)
+    now = rfc2822_now()
+    uri = f"/2010-04-01/Accounts/{sid}/Calls/{call_sid}"
+    return 201, {
+        "account_sid": sid,
+        "annotation": None,
+        "answered_by": None,
+        "api_version": "2010-04-01",
+        "caller_name": None,
+        "date_created": now,
+        "date_updated": now,
+        "direction": "outbound-api",
+        "duration": None,
+        "end_time": None,
+        "forwarded_from": None,
+        "from": sender,
+        "from_formatted": sender,
+        "group_sid": None,
+        "parent_call_sid": None,
+        "phone_number_sid": "PN" + secrets.token_hex(16),
+        "price": None,
+        "price_unit": "USD",
+        "queue_time": "0",
+        "sid": call_sid,
+        "start_time": None,
+        "status": "queued",
+        "subresource_uris": {
+            "notifications": uri + "/Notifications.json",
+            "recordings": uri + "/Recordings.json",
+            "events": uri + "/Events.json",
+        },
+        "to": to,
+        "to_formatted": to,
+        "trunk_sid": None,
+        "uri": uri + ".json",
+    }, []
+
+
 def iso_now():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -257,9 +335,11 @@ class State:
         self.behaviour = None
         self.remaining = None  # None: until reset
         self.records = []
+        self.calls = []
 
     def take_behaviour(self):
-        """The behaviour that applies to this Messages request, consuming one of its `times`."""
+        """The behaviour that applies to this Messages (Calls, Verify) request, consuming one
+        of its `times`."""
         with self.lock:
             behaviour = self.behaviour
             if behaviour is not None and self.remaining is not None:
@@ -278,6 +358,7 @@ class State:
         with self.lock:
             self.behaviour, self.remaining = None, None
             self.records = []
+            self.calls = []
             self.verifications = {}
             self.verify_records = []
 
@@ -285,6 +366,14 @@ class State:
         with self.lock:
             for verification in self.verifications.values():
                 verification["created"] -= VERIFY_LIFETIME
+
+    def record_call(self, entry):
+        with self.lock:
+            self.calls.append(entry)
+
+    def calls_snapshot(self):
+        with self.lock:
+            return [dict(r) for r in self.calls]
 
     def verify_snapshot(self):
         with self.lock:
@@ -435,6 +524,8 @@ class Handler(BaseHTTPRequestHandler):
             self.answer_json(200, self.state.snapshot())
         elif path == "/_control/last_code":
             self.answer_json(*self.state.last_code_answer())
+        elif path == "/_control/calls":
+            self.answer_json(200, self.state.calls_snapshot())
         elif path == "/_control/verifications":
             self.answer_json(200, self.state.verify_snapshot())
         elif path == "/_control/verify_code":
@@ -461,6 +552,8 @@ class Handler(BaseHTTPRequestHandler):
             self.answer_json(200, {"expired": True})
         elif MESSAGES_PATH.match(path):
             self.messages(path, raw)
+        elif CALLS_PATH.match(path):
+            self.messages(path, raw, call=True)
         elif VERIFY_PATH.match(path):
             self.verify(path, raw)
         else:
@@ -479,7 +572,9 @@ class Handler(BaseHTTPRequestHandler):
     def auth_user(self):
         return basic_auth_user(self.headers.get("Authorization", ""), self.state.credentials)
 
-    def messages(self, path, raw):
+    def messages(self, path, raw, call=False):
+        """A Messages request, or a Calls request when `call`: recorded, then answered as the
+        behaviour says or as Twilio would."""
         fields, form = parse_form(raw)
         user = self.auth_user()
         entry = {
@@ -493,7 +588,11 @@ class Handler(BaseHTTPRequestHandler):
             "status": None,
             "closed": False,
         }
-        self.state.record(entry)
+        if call:
+            entry["spoken"] = spoken_text(form["Twiml"]) if "Twiml" in form else None
+            self.state.record_call(entry)
+        else:
+            self.state.record(entry)
         self.record = entry
 
         behaviour = self.state.take_behaviour() or {}
@@ -521,6 +620,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fields is None:
             self.answer_error(400, 21609, "The form body is not valid")
+            return
+        if call:
+            status, document, headers = call_answer(self.state.account_sid, path, form,
+                                                    entry["auth_ok"])
+            self.answer_json(status, document, headers)
             return
         self.create_message(path, form, entry["auth_ok"])
 

@@ -256,7 +256,7 @@ class EndpointTest(unittest.TestCase):
 
     def test_unknown_paths(self):
         self.assertEqual(self.endpoint.request("GET", "/nothing")[0], 404)
-        self.assertEqual(self.endpoint.request("POST", "/2010-04-01/Accounts/x/Calls.json",
+        self.assertEqual(self.endpoint.request("POST", "/2010-04-01/Accounts/x/Faxes.json",
                                                "")[0], 404)
 
 
@@ -385,6 +385,92 @@ class TwilioAsPublishedTest(unittest.TestCase):
                 got, _, answer = self.endpoint.send(GOOD)
                 self.assertEqual((got, answer["code"], answer["status"]), (status, code, status))
                 self.assertEqual(answer["more_info"], f"https://www.twilio.com/docs/errors/{code}")
+
+
+CALLS = f"/2010-04-01/Accounts/{SID}/Calls.json"
+TWIML = ("<Response><Say>Your verification code is</Say><Say>1, 2, 3, 4, 5, 6.</Say>"
+         "<Pause length=\"1\"/><Say>Again: 1, 2, 3, 4, 5, 6.</Say></Response>")
+GOOD_CALL = {"To": "+15005550006", "From": "+15005550001", "Twiml": TWIML}
+
+
+class CallsTest(unittest.TestCase):
+    """Issue 11, voice: Calls.json as Twilio answers it, and the TwiML recorded for the tests."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.endpoint = Endpoint("--verify-service-sid", VERIFY_SID)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.endpoint.stop()
+
+    def setUp(self):
+        self.assertEqual(self.endpoint.control("reset")[0], 200)
+
+    def place(self, fields, token=TOKEN):
+        credentials = base64.b64encode(f"{SID}:{token}".encode()).decode()
+        headers = {"Authorization": "Basic " + credentials,
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        status, _, data = self.endpoint.request("POST", CALLS, urllib.parse.urlencode(fields),
+                                                headers)
+        return status, json.loads(data)
+
+    def test_a_call_is_queued_like_twilio(self):
+        status, answer = self.place(GOOD_CALL)
+        self.assertEqual(status, 201)
+        self.assertRegex(answer["sid"], r"^CA[0-9a-f]{32}$")
+        self.assertEqual(answer["account_sid"], SID)
+        self.assertEqual((answer["to"], answer["from"]), (GOOD_CALL["To"], GOOD_CALL["From"]))
+        self.assertEqual(answer["status"], "queued")
+        self.assertEqual(answer["direction"], "outbound-api")
+        self.assertEqual(answer["api_version"], "2010-04-01")
+        self.assertRegex(answer["date_created"], r"^\w{3}, \d{2} \w{3} \d{4} [0-9:]{8} \+0000$")
+        self.assertEqual(answer["uri"], f"/2010-04-01/Accounts/{SID}/Calls/{answer['sid']}.json")
+        calls = self.endpoint.control("calls")[1]
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(calls[0]["form"]["Twiml"], TWIML)
+        self.assertEqual(calls[0]["status"], 201)
+        self.assertEqual(calls[0]["spoken"], "Your verification code is\n1, 2, 3, 4, 5, 6.\n"
+                                             "Again: 1, 2, 3, 4, 5, 6.")
+        # Calls and texts are recorded apart: a call is no message.
+        self.assertEqual(self.endpoint.control("messages")[1], [])
+
+    def test_call_errors_carry_twilio_codes(self):
+        cases = [
+            ({"From": "+15005550001", "Twiml": TWIML}, 21201),
+            ({**GOOD_CALL, "To": "5005550006"}, 21211),
+            ({"To": "+15005550006", "Twiml": TWIML}, 21213),
+            ({**GOOD_CALL, "From": "MG" + "0" * 32}, 21212),
+            ({"To": "+15005550006", "From": "+15005550001"}, 21205),
+        ]
+        for fields, code in cases:
+            with self.subTest(code=code):
+                status, answer = self.place(fields)
+                self.assertEqual((status, answer["code"], answer["status"]), (400, code, 400))
+        status, answer = self.place(GOOD_CALL, token="wrong")
+        self.assertEqual((status, answer["code"]), (401, 20003))
+
+    def test_twiml_that_is_no_response_is_recorded_as_unspeakable(self):
+        status, _ = self.place({**GOOD_CALL, "Twiml": "<Say>1, 2"})
+        self.assertEqual(status, 201)  # Twilio queues it, then fails the call (12100)
+        self.assertIsNone(self.endpoint.control("calls")[1][0]["spoken"])
+
+    def test_behaviours_apply_to_calls(self):
+        self.endpoint.control("behaviour", {"status": 503, "times": 1})
+        self.assertEqual(self.place(GOOD_CALL), (503, {
+            "code": 20503, "message": "Service Unavailable",
+            "more_info": "https://www.twilio.com/docs/errors/20503", "status": 503}))
+        self.assertEqual(self.place(GOOD_CALL)[0], 201)
+
+    def test_verify_takes_the_call_channel(self):
+        credentials = base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+        headers = {"Authorization": "Basic " + credentials,
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        status, _, data = self.endpoint.request(
+            "POST", f"/v2/Services/{VERIFY_SID}/Verifications",
+            urllib.parse.urlencode({"To": PHONE, "Channel": "call"}), headers)
+        self.assertEqual(status, 201)
+        self.assertEqual(json.loads(data)["channel"], "call")
 
 
 class CommandLineTest(unittest.TestCase):

@@ -38,14 +38,21 @@ class FakeMessenger : public Messenger {
 public:
     struct Text {
         std::string to;
-        std::string body;
+        std::string body;  // a call: its TwiML
         TextOptions options;
         Callback done;
+        bool call = false;
     };
 
     void send(const std::string& to, SecureString body, TextOptions options,
               Callback done) override {
         sent.push_back(Text{to, std::string(body.view()), options, std::move(done)});
+        pending.push_back(sent.size() - 1);
+    }
+
+    void call(const std::string& to, SecureString twiml, TextOptions options,
+              Callback done) override {
+        sent.push_back(Text{to, std::string(twiml.view()), options, std::move(done), true});
         pending.push_back(sent.size() - 1);
     }
 
@@ -380,6 +387,65 @@ void resends_send_the_same_code_a_few_times(void** state) {
     assert_int_equal(f.messenger.sent.size(), texts);
     assert_ok(f.complete(id, code));
     assert_error(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}), err::NotFound);
+}
+
+// Issue 11, voice: `call` reads the code the challenge accepts, as a text counts.
+void a_call_reads_the_challenge_code_and_counts_as_a_resend(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.voice.enabled = true;
+    f.settings.twilio.from = "+15005550006";
+    f.start_service();
+    f.enroll_alice();
+    json begun = f.call(Fixture::root(), method::Begin, {{"user", "alice"}});
+    assert_ok(begun);
+    assert_true(begun["parameters"]["voice"].get<bool>());
+    const std::string id = begun["parameters"]["twoFactorId"].get<std::string>();
+    const std::string code = f.messenger.last_code();
+    const std::string spoken = {code[0], ',', ' ', code[1], ',', ' ', code[2], ',', ' ',
+                                code[3], ',', ' ', code[4], ',', ' ', code[5], '.'};
+    for (int i = 0; i < f.settings.login.resends; ++i) {
+        json reply =
+            f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}, {"delivery", "Call"}});
+        assert_ok(reply);
+        assert_string_equal(reply["parameters"]["delivery"].get<std::string>().c_str(), "Call");
+        const auto& placed = f.messenger.sent.back();
+        assert_true(placed.call);
+        assert_string_equal(placed.to.c_str(), kPhone.c_str());
+        const auto first = placed.body.find(spoken);
+        assert_true(first != std::string::npos);
+        assert_true(placed.body.find(spoken, first + 1) != std::string::npos);
+    }
+    // The challenge's resends are spent by the calls: neither a text nor a call is left.
+    const std::size_t sent = f.messenger.sent.size();
+    assert_error(
+        f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}, {"delivery", "Call"}}),
+        err::RateLimited);
+    assert_error(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}),
+                 err::RateLimited);
+    assert_int_equal(f.messenger.sent.size(), sent);
+    assert_ok(f.complete(id, code));
+}
+
+void a_call_without_voice_is_refused_and_costs_nothing(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    json begun = f.call(Fixture::root(), method::Begin, {{"user", "alice"}});
+    assert_false(begun["parameters"].contains("voice"));
+    const std::string id = begun["parameters"]["twoFactorId"].get<std::string>();
+    const std::string code = f.messenger.last_code();
+    const std::size_t sent = f.messenger.sent.size();
+    json refused =
+        f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}, {"delivery", "Call"}});
+    assert_error(refused, err::InvalidParameter);
+    assert_string_equal(refused["parameters"]["reason"].get<std::string>().c_str(),
+                        "calls are not enabled here");
+    assert_error(
+        f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}, {"delivery", "Pigeon"}}),
+        err::InvalidParameter);
+    assert_int_equal(f.messenger.sent.size(), sent);
+    for (int i = 0; i < f.settings.login.resends; ++i)
+        assert_ok(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}));
+    assert_ok(f.complete(id, code));
 }
 
 void a_text_not_taken_ends_the_challenge(void** state) {
@@ -838,6 +904,10 @@ int main() {
         cmocka_unit_test_setup_teardown(texts_to_one_number_are_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(texts_per_minute_are_limited_for_everyone, setup, teardown),
         cmocka_unit_test_setup_teardown(resends_send_the_same_code_a_few_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_call_reads_the_challenge_code_and_counts_as_a_resend,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_call_without_voice_is_refused_and_costs_nothing, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(a_text_not_taken_ends_the_challenge, setup, teardown),
         cmocka_unit_test_setup_teardown(a_text_that_may_arrive_keeps_the_challenge, setup,
                                         teardown),

@@ -212,6 +212,32 @@ static void edge_and_region_build_the_url(void**) {
                 std::string::npos);
 }
 
+// Issue 11, voice: off by default; on, it needs a number to call from (or Verify).
+static void voice_needs_a_number_to_call_from(void**) {
+    write_config("[twilio]\nfrom = +15005550006\n");
+    assert_false(load_settings(g_path, true).voice.enabled);
+    write_config("[twilio]\nfrom = +15005550006\n[voice]\nenabled = yes\n");
+    assert_true(load_settings(g_path, true).voice.enabled);
+    write_config(
+        "[voice]\nenabled = yes\n[twilio]\nverify_service_sid = "
+        "VA0123456789abcdef0123456789abcdef\n");
+    assert_true(load_settings(g_path, true).voice.enabled);
+    write_config("[voice]\nenabled = no\n");
+    assert_false(load_settings(g_path, true).voice.enabled);
+
+    write_config(
+        "[twilio]\nmessaging_service_sid = MG0123456789abcdef0123456789abcdef\n"
+        "[voice]\nenabled = yes\n");
+    const std::string why = load_error();
+    assert_true(why.find(":4: enabled = yes needs [twilio] from") != std::string::npos);
+    assert_true(why.find("messaging_service_sid cannot place calls") != std::string::npos);
+    write_config("[voice]\nenabled = sometimes\n");
+    assert_true(load_error().find(":2: enabled must be yes or no, not 'sometimes'") !=
+                std::string::npos);
+    write_config("[voice]\nlanguage = fr\n");
+    assert_true(load_error().find(":2: unknown key 'language' in [voice]") != std::string::npos);
+}
+
 static void the_store_section_picks_a_backend(void**) {
     auto s = load_settings(g_path, true);
     assert_true(s.store.backend == twofactor::StoreSettings::Backend::Sqlite);
@@ -259,6 +285,7 @@ int main() {
                                         remove_path),
         cmocka_unit_test_setup_teardown(edge_and_region_build_the_url, make_path, remove_path),
         cmocka_unit_test_setup_teardown(the_store_section_picks_a_backend, make_path, remove_path),
+        cmocka_unit_test_setup_teardown(voice_needs_a_number_to_call_from, make_path, remove_path),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

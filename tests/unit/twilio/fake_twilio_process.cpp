@@ -130,6 +130,10 @@ nlohmann::json FakeTwilio::messages() {
     return control("messages", nullptr);
 }
 
+nlohmann::json FakeTwilio::calls() {
+    return control("calls", nullptr);
+}
+
 std::string FakeTwilio::verify_code(const std::string& to) {
     // E.164 numbers hold only '+' and digits: '+' is the one character to escape.
     std::string query = "verify_code?To=%2B" + to.substr(to.starts_with('+') ? 1 : 0);

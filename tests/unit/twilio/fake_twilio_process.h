@@ -30,6 +30,7 @@ public:
     void reset();
     void behave(const nlohmann::json& behaviour);
     nlohmann::json messages();  // every recorded Messages request, oldest first
+    nlohmann::json calls();     // every recorded Calls request, oldest first
     std::string verify_code(const std::string& to);  // the code Verify sent to `to`
 
 private:

@@ -265,6 +265,54 @@ void verify_start_and_check(void**) {
     }
 }
 
+// Voice: Calls.json with To, From, a TimeLimit and the TwiML; the call SID comes back; a 503
+// is retried like a text's, a 500 is not (no call placed twice).
+void a_call_is_placed_with_its_twiml(void**) {
+    const std::string twiml = "<Response><Say>1, 2, 3 &amp; 4</Say></Response>";
+    {
+        Loop loop;
+        TwilioClient client(loop.loop, settings_for_fake());
+        fake->behave({{"status", 503}, {"times", 1}});
+        client.call(kTo, SecureString(std::string_view(twiml)), {}, loop.collect());
+        assert_int_equal(loop.run(10s), 0);
+        const SmsResult& r = loop.results[0];
+        assert_true(r.accepted);
+        assert_int_equal(r.attempts, 2);
+        assert_true(r.sid.starts_with("CA"));
+    }
+    json calls = fake->calls();
+    assert_int_equal(calls.size(), 2);
+    const json& form = calls[1]["form"];
+    assert_string_equal(form["To"].get<std::string>().c_str(), kTo);
+    assert_string_equal(form["From"].get<std::string>().c_str(), kFrom);
+    assert_string_equal(form["Twiml"].get<std::string>().c_str(), twiml.c_str());
+    assert_string_equal(form["TimeLimit"].get<std::string>().c_str(), "120");
+    assert_false(form.contains("ValidityPeriod"));
+    assert_int_equal(fake->messages().size(), 0);
+
+    Loop loop;
+    TwilioClient client(loop.loop, settings_for_fake());
+    fake->behave({{"status", 500}, {"times", 1}});
+    client.call(kTo, SecureString(std::string_view(twiml)), {}, loop.collect());
+    assert_int_equal(loop.run(10s), 0);
+    assert_false(loop.results[0].accepted);
+    assert_true(loop.results[0].may_arrive);
+    assert_int_equal(fake->calls().size(), 3);
+}
+
+void a_call_needs_a_from_number(void**) {
+    TwilioSettings s = settings_for_fake();
+    s.from.clear();
+    s.messaging_service_sid = "MG0123456789abcdef0123456789abcdef";
+    Loop loop;
+    TwilioClient client(loop.loop, std::move(s));
+    client.call(kTo, SecureString(std::string_view("<Response/>")), {}, loop.collect());
+    assert_int_equal(loop.run(10s), 0);
+    assert_false(loop.results[0].accepted);
+    assert_string_equal(loop.results[0].message.c_str(), "calls need the Twilio from number");
+    assert_int_equal(fake->calls().size(), 0);
+}
+
 void messaging_service_and_escaping(void**) {
     TwilioSettings s = settings_for_fake();
     s.from.clear();
@@ -608,6 +656,8 @@ int main() {
         cmocka_unit_test_setup(user_agent_names_the_version, reset_endpoint),
         cmocka_unit_test_setup(validity_period_and_budget, reset_endpoint),
         cmocka_unit_test_setup(verify_start_and_check, reset_endpoint),
+        cmocka_unit_test_setup(a_call_is_placed_with_its_twiml, reset_endpoint),
+        cmocka_unit_test_setup(a_call_needs_a_from_number, reset_endpoint),
         cmocka_unit_test_setup(messaging_service_and_escaping, reset_endpoint),
         cmocka_unit_test_setup(wrong_token_is_final, reset_endpoint),
         cmocka_unit_test_setup(invalid_number_is_final_and_masked, reset_endpoint),

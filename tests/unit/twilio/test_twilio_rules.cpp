@@ -18,6 +18,7 @@ extern "C" {
 #include "daemon/twilio/retry_policy.h"
 #include "daemon/twilio/twilio.h"
 #include "daemon/twilio/twilio_answer.h"
+#include "daemon/twilio/twiml.h"
 
 using namespace std::chrono_literals;
 using twofactor::parse_twilio_answer;
@@ -324,10 +325,48 @@ void refused_urls(void**) {
     }
 }
 
+// --- the TwiML of a call -------------------------------------------------------------------
+
+std::size_t occurrences(const std::string& text, const std::string& part) {
+    std::size_t count = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+    return count;
+}
+
+void twiml_reads_the_digits_twice(void**) {
+    const std::string twiml(twofactor::code_reading_twiml("Your code is", "123456").view());
+    assert_string_equal(twiml.c_str(),
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
+                        "<Say>Your code is</Say>"
+                        "<Say>1, 2, 3, 4, 5, 6.</Say>"
+                        "<Pause length=\"1\"/>"
+                        "<Say>Again: 1, 2, 3, 4, 5, 6.</Say>"
+                        "</Response>");
+    // Leading zeros are digits like any other: never read as a shorter number.
+    const std::string zeros(twofactor::code_reading_twiml("Code", "004200").view());
+    assert_int_equal(occurrences(zeros, "0, 0, 4, 2, 0, 0."), 2);
+    assert_int_equal(occurrences(zeros, "004200"), 0);
+}
+
+void twiml_escapes_what_it_says(void**) {
+    assert_string_equal(twofactor::xml_escape(R"(a<b>&"c'd)").c_str(),
+                        "a&lt;b&gt;&amp;&quot;c&apos;d");
+    assert_string_equal(twofactor::xml_escape("plain 123").c_str(), "plain 123");
+    assert_string_equal(twofactor::xml_escape("").c_str(), "");
+    const std::string twiml(twofactor::code_reading_twiml("</Say><Hangup/><Say>", "1<&").view());
+    assert_int_equal(occurrences(twiml, "<Hangup/>"), 0);
+    assert_int_equal(occurrences(twiml, "<Say>"), 3);
+    assert_int_equal(occurrences(twiml, "</Say>"), 3);
+    assert_non_null(std::strstr(twiml.c_str(), "&lt;/Say&gt;&lt;Hangup/&gt;&lt;Say&gt;"));
+    assert_int_equal(occurrences(twiml, "1, &lt;, &amp;."), 2);
+}
+
 }  // namespace
 
 int main() {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(twiml_reads_the_digits_twice),
+        cmocka_unit_test(twiml_escapes_what_it_says),
         cmocka_unit_test(created_with_sid_is_accepted),
         cmocka_unit_test(created_without_a_usable_sid),
         cmocka_unit_test(twilio_error_is_read),
