@@ -245,6 +245,65 @@ void test_endless_resend_is_bounded(void**) {
     assert_false(pam.said("A code is 6 digits."));
 }
 
+// Issue 11, voice: `call` where Begin offered it asks the daemon for a call.
+void test_call(void**) {
+    FakeDaemon daemon;
+    json begun = texted();
+    begun["voice"] = true;
+    daemon.reply(begun);
+    daemon.reply({{"mobilePhone", "***-***-5555"}, {"delivery", "Call"}});
+    daemon.reply({{"user", "alice"}});
+    Options options = options_for(daemon);
+    options.tries = 1;  // a call is not a try
+    ScriptedPam pam({"call", "123456"});
+    assert_int_equal(authenticate(pam, options), PAM_SUCCESS);
+    const auto requests = daemon.requests();
+    assert_int_equal(requests.size(), 3);
+    assert_string_equal(requests[1].method.c_str(), "io.twofactor.SendCode");
+    assert_true(requests[1].parameters == json({{"twoFactorId", "tf-1"}, {"delivery", "Call"}}));
+    assert_true(
+        pam.said("info: A verification code was texted to ***-***-5555. Type resend to "
+                 "get a new one, or call to hear it on the phone."));
+    assert_true(pam.said("info: Calling ***-***-5555 now; the code is read twice."));
+}
+
+void test_call_refused_keeps_prompting(void**) {
+    FakeDaemon daemon;
+    json begun = texted();
+    begun["voice"] = true;
+    daemon.reply(begun);
+    daemon.error("RateLimited", {{"retryAfter", 3600}});
+    daemon.error("DeliveryFailed", {{"code", 21215}, {"status", 400}, {"message", "+15551234567"}});
+    daemon.reply({{"mobilePhone", "***-***-5555"}, {"delivery", "Call"}, {"callMayBeLate", true}});
+    daemon.reply({{"user", "alice"}});
+    ScriptedPam pam({"call", "call", "call", "123456"});
+    assert_int_equal(authenticate(pam, options_for(daemon)), PAM_SUCCESS);
+    assert_true(
+        pam.said("error: No call can be made now; try again in 60 minutes, or use the "
+                 "last code."));
+    assert_true(pam.said("error: The call could not be placed; use the last code."));
+    assert_true(
+        pam.said("info: The call to ***-***-5555 may be late. Type the code when you hear "
+                 "it, or type call or resend to try again."));
+    assert_true(log_contains("Twilio error 21215, HTTP status 400"));
+    assert_false(log_contains("1234567"));
+}
+
+// Without voice, `call` asks the daemon nothing and costs no try, yet cannot go on for ever.
+void test_call_without_voice_is_refused_and_bounded(void**) {
+    FakeDaemon daemon;
+    daemon.reply(texted());
+    std::deque<std::string> answers(20, "call");
+    ScriptedPam pam(answers);
+    assert_int_equal(authenticate(pam, options_for(daemon)), PAM_MAXTRIES);
+    assert_int_equal(daemon.requests().size(), 1);  // Begin only
+    assert_int_equal(pam.prompts(), 8);             // 5 refusals, then 3 tries
+    assert_true(pam.said("error: Calls are not enabled here."));
+    assert_true(
+        pam.said("info: A verification code was texted to ***-***-5555. Type resend to "
+                 "get a new one."));
+}
+
 void test_authenticator_app_delivery(void**) {
     FakeDaemon daemon;
     daemon.reply(app_code());
@@ -577,6 +636,9 @@ int main() {
         cmocka_unit_test(test_resend_refused_keeps_prompting),
         cmocka_unit_test(test_resend_of_expired_challenge),
         cmocka_unit_test(test_endless_resend_is_bounded),
+        cmocka_unit_test(test_call),
+        cmocka_unit_test(test_call_refused_keeps_prompting),
+        cmocka_unit_test(test_call_without_voice_is_refused_and_bounded),
         cmocka_unit_test(test_authenticator_app_delivery),
         cmocka_unit_test(test_not_enrolled),
         cmocka_unit_test(test_user_name_is_the_accounts_own),
