@@ -253,7 +253,8 @@ private:
         // Under PAM_SILENT (sudo's default) the info line saying where the code went is dropped;
         // a prompt always shows, so it carries the masked number instead.
         const std::string prompt = !texted_  ? "Authenticator app code: "
-                                   : silent_ ? "Verification code (texted to " + phone_ + "): "
+                                   : silent_ ? "Verification code (texted to " + phone_ +
+                                                   (voice_ ? "; or type call): " : "): ")
                                              : "Verification code: ";
         int wrong = 0;
         int resends = 0;

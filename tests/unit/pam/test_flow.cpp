@@ -560,6 +560,18 @@ void test_silent_flag_drops_info_only(void**) {
     assert_true(pam.said("prompt: Verification code (texted to ***-***-5555): "));
 }
 
+// With voice, the prompt that stands for the dropped info line offers `call` too.
+void test_silent_prompt_offers_call_with_voice(void**) {
+    FakeDaemon daemon;
+    json begun = texted();
+    begun["voice"] = true;
+    daemon.reply(begun);
+    daemon.reply({{"user", "alice"}});
+    ScriptedPam pam({"123456"});
+    assert_int_equal(authenticate(pam, options_for(daemon), PAM_SILENT), PAM_SUCCESS);
+    assert_true(pam.said("prompt: Verification code (texted to ***-***-5555; or type call): "));
+}
+
 void test_echo_option(void**) {
     FakeDaemon daemon;
     daemon.reply(texted());
@@ -657,6 +669,7 @@ int main() {
         cmocka_unit_test(test_text_that_may_be_late),
         cmocka_unit_test(test_conversation_failures),
         cmocka_unit_test(test_silent_flag_drops_info_only),
+        cmocka_unit_test(test_silent_prompt_offers_call_with_voice),
         cmocka_unit_test(test_echo_option),
         cmocka_unit_test(test_without_rhost_nothing_is_invented),
         cmocka_unit_test(test_long_host_names_are_cut_for_the_daemon),
