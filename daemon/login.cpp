@@ -50,7 +50,8 @@ std::optional<std::uint64_t> Service::accepted_step(const Enrollment& e, const C
                                                     std::string_view code, std::int64_t now) {
     if (!is_code_shaped(code)) return std::nullopt;
     std::optional<std::uint64_t> match;
-    if (challenge && challenge->texted_step &&
+    // With Verify, the challenge's step only marks that Verify sent its own code.
+    if (challenge && challenge->texted_step && !uses_verify() &&
         codes_equal(code, totp_code(e.secret.view(), *challenge->texted_step)))
         match = challenge->texted_step;
     // An authenticator app holding the same secret shows the current step's code.
@@ -104,21 +105,27 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
             protocol::make_reply({{"user", user}, {"trusted", true}, {"trustedUntil", *until}}));
         return;
     }
-    if (e->delivery == Delivery::TextMessage) check_text_limits(user, now);
     // Whatever the delivery: an app user's challenges cost no text, but each is a log line.
+    // This limit protects the daemon's journal: it stays a refusal.
     if (auto wait = challenge_starts_.retry_after(user, now))
         throw Refusal{
             err::RateLimited,
             {{"retryAfter", wait}, {"message", "too many logins begun; try again later"}}};
     challenge_starts_.record(user, now);
+    // A text limit reached holds the text back, not the login: the app and recovery codes work.
+    const std::int64_t text_wait =
+        e->delivery == Delivery::TextMessage ? text_limits_wait(user, now) : 0;
 
     const auto& login = settings_.login;
     // A step no other open challenge of this user holds and no login used: sudo typed seconds
-    // after an SSH login gets a working code of its own.
+    // after an SSH login gets a working code of its own. The challenge holds it once a text
+    // went out (with Verify, once Verify sent its own code).
     std::optional<std::uint64_t> step;
     if (e->delivery == Delivery::TextMessage) step = next_unused_step(user, totp_step(now));
-    Challenge c = challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
-                                     login.resends, step, ip, service, trust);
+    const bool texting_now = step && text_wait == 0 && !uses_verify();
+    Challenge c =
+        challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
+                           login.resends, texting_now ? step : std::nullopt, ip, service, trust);
     if (log::from_caller(caller.uid))
         log::info("two-factor challenge started", {{"user", user},
                                                    {"ip", ip},
@@ -138,9 +145,18 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
         respond(protocol::make_reply(std::move(reply)));
         return;
     }
+    if (text_wait > 0) {
+        log::warning("text message held back by the text limits",
+                     {{"user", user}, {"retry_after", std::to_string(text_wait)}});
+        const Refusal limited = text_limit_refusal(text_wait);
+        reply["textNotSent"] = protocol::make_error(limited.error, limited.parameters);
+        respond(protocol::make_reply(std::move(reply)));
+        return;
+    }
     if (uses_verify()) {
         record_text(user, now);
-        begin_verification(c, *e, text_options(c, now, caller_timeout), std::move(reply), respond);
+        begin_verification(c, *e, *step, text_options(c, now, caller_timeout), std::move(reply),
+                           respond);
         return;
     }
 
@@ -161,8 +177,11 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
                       respond(protocol::make_reply(reply));
                       return;
                   }
-                  challenges_.erase(id);
-                  respond(delivery_failure(result));
+                  // No dead end: the login goes on with the authenticator app's code or a
+                  // recovery code, and `resend` tries again. The code nobody received is no key.
+                  store_.set_texted_step(id, std::nullopt);
+                  reply["textNotSent"] = delivery_failure(result);
+                  respond(protocol::make_reply(reply));
               });
     wipe(code);
 }
@@ -175,7 +194,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     auto c = challenges_.find(id, now);
     if (!c) throw not_found(id);
     authorize(caller, c->user);
-    if (c->delivery != Delivery::TextMessage || (!c->texted_step && !uses_verify()))
+    if (c->delivery != Delivery::TextMessage)
         throw params::invalid("twoFactorId",
                               "this challenge is answered with an authenticator app");
     const Refusal resent_too_often{
@@ -188,25 +207,34 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     // Taken in the store: two hosts resending at once cannot both use the last resend.
     if (!store_.spend_resend(id)) throw resent_too_often;
     record_text(c->user, now);
+    // After a text that did not go out, the challenge holds no step: this text (or call) picks
+    // one.
+    const bool had_step = c->texted_step.has_value();
+    const std::uint64_t step =
+        had_step ? *c->texted_step : next_unused_step(c->user, totp_step(now));
     if (by_call) {
-        call_code(*c, *e, respond);
+        call_code(*c, *e, step, respond);
         return;
     }
     if (uses_verify()) {
-        resend_verification(*c, *e, respond);
+        resend_verification(*c, *e, step, respond);
         return;
     }
-    std::string code = totp_code(e->secret.view(), *c->texted_step);
+    // Held before the text leaves: the code may be typed as soon as it arrives.
+    if (!had_step) store_.set_texted_step(id, step);
+    std::string code = totp_code(e->secret.view(), step);
     std::string masked = mask_phone(e->mobile_phone);
     send_text(
         e->mobile_phone, code, c->user, text_options(*c, now, std::nullopt),
-        [respond, masked](const SmsResult& result) {
-            if (result.accepted)
+        [this, respond, masked, id, had_step](const SmsResult& result) {
+            if (result.accepted) {
                 respond(protocol::make_reply({{"mobilePhone", masked}}));
-            else if (result.may_arrive)
+            } else if (result.may_arrive) {
                 respond(protocol::make_reply({{"mobilePhone", masked}, {"textMayBeLate", true}}));
-            else
+            } else {
+                if (!had_step) store_.set_texted_step(id, std::nullopt);
                 respond(delivery_failure(result));
+            }
         });
     wipe(code);
 }
@@ -249,8 +277,9 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
         }
     }
 
-    // With Twilio Verify, a code that is no app's is Verify's to check.
-    if (uses_verify() && c->delivery == Delivery::TextMessage && is_code_shaped(code.view())) {
+    // With Twilio Verify, a code that is no app's is Verify's to check, once Verify sent one.
+    if (uses_verify() && c->delivery == Delivery::TextMessage && c->texted_step &&
+        is_code_shaped(code.view())) {
         check_verification(id, *e, std::move(code), ip, respond);
         return;
     }

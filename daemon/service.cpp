@@ -99,12 +99,18 @@ std::int64_t Service::user_text_wait(const std::string& user_key, std::int64_t n
     return std::max<std::int64_t>(sent.oldest + kHour - now, 1);
 }
 
+std::int64_t Service::text_limits_wait(const std::string& user_key, std::int64_t now) {
+    return std::max(user_text_wait(user_key, now), all_texts_.retry_after("", now));
+}
+
+Refusal text_limit_refusal(std::int64_t wait) {
+    return Refusal{err::RateLimited,
+                   {{"retryAfter", wait}, {"message", "too many text messages; try again later"}}};
+}
+
 void Service::check_text_limits(const std::string& user_key, std::int64_t now) {
-    std::int64_t wait = std::max(user_text_wait(user_key, now), all_texts_.retry_after("", now));
-    if (wait > 0)
-        throw Refusal{
-            err::RateLimited,
-            {{"retryAfter", wait}, {"message", "too many text messages; try again later"}}};
+    if (std::int64_t wait = text_limits_wait(user_key, now); wait > 0)
+        throw text_limit_refusal(wait);
 }
 
 void Service::record_text(const std::string& user_key, std::int64_t now) {

@@ -36,6 +36,8 @@ struct Refusal {
 
 // The DeliveryFailed error for a text Twilio did not accept.
 protocol::json delivery_failure(const SmsResult& result);
+// The RateLimited refusal of a text the hourly or per-minute text limits hold back.
+Refusal text_limit_refusal(std::int64_t wait);
 
 // How long the daemon leaves itself, out of a caller's timeout, to answer once Twilio's attempts
 // end: Begin answers within the PAM module's timeout even when Twilio is slow.
@@ -85,6 +87,8 @@ private:
     std::string normalize_number(const std::string& input) const;
     void check_lock(const std::string& user, std::int64_t now);
     void check_text_limits(const std::string& user_key, std::int64_t now);
+    // Seconds until the text limits let the user (or "uid:N") be texted again; 0 when now.
+    std::int64_t text_limits_wait(const std::string& user_key, std::int64_t now);
     // Seconds until the user (or "uid:N") may be texted again under the hourly limit, counted
     // in the store across hosts; 0 when now.
     std::int64_t user_text_wait(const std::string& user_key, std::int64_t now);
@@ -103,15 +107,18 @@ private:
 
     // Twilio Verify makes and checks the texted codes (daemon/verify.cpp).
     bool uses_verify() const { return !settings_.twilio.verify_service_sid.empty(); }
-    void begin_verification(const Challenge& c, const Enrollment& e, TextOptions options,
-                            protocol::json reply, Respond& respond);
+    // Both mark the challenge with `step` once Verify sent its code: from then on a code that
+    // is no app's is Verify's to check. Before, no code was sent and none goes to Verify.
+    void begin_verification(const Challenge& c, const Enrollment& e, std::uint64_t step,
+                            TextOptions options, protocol::json reply, Respond& respond);
     // `channel`: "sms", or "call" for `call` at the prompt.
-    void resend_verification(const Challenge& c, const Enrollment& e, Respond& respond,
-                             const char* channel = "sms");
+    void resend_verification(const Challenge& c, const Enrollment& e, std::uint64_t step,
+                             Respond& respond, const char* channel = "sms");
     // voice.cpp: whether a resend asks for a call (`delivery` "Call"; refused when [voice] is
-    // not enabled), and the call itself, once the limits have been taken.
+    // not enabled), and the call itself, once the limits have been taken. `step` is the code's
+    // (the challenge's, or a new one when no text went out).
     bool call_requested(const protocol::json& p) const;
-    void call_code(const Challenge& c, const Enrollment& e, Respond& respond);
+    void call_code(const Challenge& c, const Enrollment& e, std::uint64_t step, Respond& respond);
     void check_verification(const std::string& id, const Enrollment& e, SecureString code,
                             const std::string& ip, Respond& respond);
     // factor_change.cpp: a non-root caller proves the current factor with `code_field` (and

@@ -49,48 +49,54 @@ void log_refusal(const std::string& user, const char* what, const SmsResult& res
 
 }  // namespace
 
-void Service::begin_verification(const Challenge& c, const Enrollment& e, TextOptions options,
-                                 json reply, Respond& respond) {
+void Service::begin_verification(const Challenge& c, const Enrollment& e, std::uint64_t step,
+                                 TextOptions options, json reply, Respond& respond) {
     std::string id = c.id;
     std::string user = c.user;
     log::info("starting a verification", {{"user", user}, {"to", mask_phone(e.mobile_phone)}});
     messenger_.start_verification(
         e.mobile_phone, "sms", options,
-        [this, respond, reply = std::move(reply), id, user](const SmsResult& result) mutable {
+        [this, respond, reply = std::move(reply), id, user, step](const SmsResult& result) mutable {
             if (result.accepted) {
                 log::info("verification started",
                           {{"user", user}, {"verification_sid", result.sid}});
+                store_.set_texted_step(id, step);
                 respond(protocol::make_reply(reply));
                 return;
             }
             if (result.may_arrive) {
                 log_refusal(user, "verification may be late", result);
+                store_.set_texted_step(id, step);
                 reply["textMayBeLate"] = true;
                 respond(protocol::make_reply(reply));
                 return;
             }
+            // No dead end: the app and recovery codes are checked here, without Verify.
             log_refusal(user, "verification not started", result);
-            challenges_.erase(id);
-            respond(verify_refusal(result));
+            reply["textNotSent"] = verify_refusal(result);
+            respond(protocol::make_reply(reply));
         });
 }
 
-void Service::resend_verification(const Challenge& c, const Enrollment& e, Respond& respond,
-                                  const char* channel) {
+void Service::resend_verification(const Challenge& c, const Enrollment& e, std::uint64_t step,
+                                  Respond& respond, const char* channel) {
+    std::string id = c.id;
     std::string user = c.user;
     std::string masked = mask_phone(e.mobile_phone);
     const bool call = std::string_view(channel) == "call";
     messenger_.start_verification(
         e.mobile_phone, channel, TextOptions{},
-        [respond, masked, user, call](const SmsResult& result) {
+        [this, respond, masked, user, call, id, step](const SmsResult& result) {
             json reply = {{"mobilePhone", masked}};
             if (call) reply["delivery"] = "Call";
             if (result.accepted) {
                 log::info(call ? "verification call placed" : "verification sent again",
                           {{"user", user}, {"verification_sid", result.sid}});
+                store_.set_texted_step(id, step);
                 respond(protocol::make_reply(reply));
             } else if (result.may_arrive) {
                 log_refusal(user, "verification may be late", result);
+                store_.set_texted_step(id, step);
                 reply[call ? "callMayBeLate" : "textMayBeLate"] = true;
                 respond(protocol::make_reply(reply));
             } else {

@@ -35,21 +35,26 @@ bool Service::call_requested(const json& p) const {
     return true;
 }
 
-void Service::call_code(const Challenge& c, const Enrollment& e, Respond& respond) {
+void Service::call_code(const Challenge& c, const Enrollment& e, std::uint64_t step,
+                        Respond& respond) {
     if (uses_verify()) {
-        resend_verification(c, e, respond, "call");
+        resend_verification(c, e, step, respond, "call");
         return;
     }
     std::string user = c.user;
+    std::string id = c.id;
     std::string masked = mask_phone(e.mobile_phone);
-    // The code the challenge accepts: the one its texts carry.
-    std::string code = totp_code(e.secret.view(), *c.texted_step);
+    // The code the challenge accepts: the one its texts carry, or, when no text went out, the
+    // step this call gives it (held before the call rings).
+    const bool had_step = c.texted_step.has_value();
+    if (!had_step) store_.set_texted_step(id, step);
+    std::string code = totp_code(e.secret.view(), step);
     SecureString twiml = code_reading_twiml(kCallIntro, code);
     wipe(code);
     log::info("placing a call", {{"user", user}, {"to", masked}});
     messenger_.call(
         e.mobile_phone, std::move(twiml), TextOptions{},
-        [respond, masked, user](const SmsResult& result) {
+        [this, respond, masked, user, id, had_step](const SmsResult& result) {
             json reply = {{"mobilePhone", masked}, {"delivery", "Call"}};
             if (result.accepted) {
                 log::info("voice call accepted", {{"user", user}, {"call_sid", result.sid}});
@@ -61,6 +66,7 @@ void Service::call_code(const Challenge& c, const Enrollment& e, Respond& respon
                 respond(protocol::make_reply(reply));
             } else {
                 log_unplaced(user, "voice call not placed", result);
+                if (!had_step) store_.set_texted_step(id, std::nullopt);
                 respond(delivery_failure(result));
             }
         });

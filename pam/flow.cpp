@@ -19,6 +19,7 @@
 #include "pam/conversation.h"
 #include "pam/groups.h"
 #include "pam/log.h"
+#include "pam/not_texted.h"
 #include "pam/outcomes.h"
 
 namespace twofactor::pam {
@@ -231,7 +232,15 @@ private:
 
         if (texted_) {
             phone_ = string_field(reply.parameters, "mobilePhone").value_or("your phone");
-            if (may_be_late(reply))
+            if (auto refusal = reply.parameters.find("textNotSent");
+                refusal != reply.parameters.end()) {
+                // No dead end: the app's code and a recovery code still get in.
+                text_on_its_way_ = false;
+                log(pamh_, LOG_WARNING,
+                    context() + "Begin: the code was not texted: " + not_texted_reason(*refusal));
+                conversation_.error(not_texted_sentence(*refusal, phone_) +
+                                    (voice_ ? " Or type call to hear a code on the phone." : ""));
+            } else if (may_be_late(reply))
                 conversation_.info(late_text_sentence());
             else
                 conversation_.info("A verification code was texted to " + phone_ +
@@ -252,14 +261,15 @@ private:
     Ending prompt_until_done() {
         // Under PAM_SILENT (sudo's default) the info line saying where the code went is dropped;
         // a prompt always shows, so it carries the masked number instead.
-        const std::string prompt = !texted_  ? "Authenticator app code: "
-                                   : silent_ ? "Verification code (texted to " + phone_ +
-                                                   (voice_ ? "; or type call): " : "): ")
-                                             : "Verification code: ";
         int wrong = 0;
         int resends = 0;
         int refused_calls = 0;
         while (wrong < options_.tries) {
+            const std::string prompt = !texted_            ? "Authenticator app code: "
+                                       : !text_on_its_way_ ? kNotTextedPrompt
+                                       : silent_ ? "Verification code (texted to " + phone_ +
+                                                       (voice_ ? "; or type call): " : "): ")
+                                                 : "Verification code: ";
             std::optional<SecureString> answer = conversation_.ask(prompt, options_.echo);
             if (!answer) return {Outcome::ConversationFailed, {}, "the application could not ask"};
             const SecureString typed(trimmed(answer->view()));
@@ -294,6 +304,16 @@ private:
             const CallResult reply = call(protocol::method::Complete, complete);
             wipe(complete["code"].get_ref<std::string&>());
             if (reply.ok()) return accepted(reply);
+            if (reply.error == protocol::error::DeliveryFailed) {
+                // Twilio Verify could not check the code: the app's and recovery codes are
+                // checked without it. A try all the same, so the prompt ends.
+                ++wrong;
+                log(pamh_, LOG_ERR, context() + ending_for_error(reply, "Complete").reason);
+                conversation_.error(
+                    "That code could not be checked with Twilio; type the code from your "
+                    "authenticator app or a recovery code.");
+                continue;
+            }
             if (reply.error != protocol::error::InvalidCode)
                 return ending_for_error(reply, "Complete");
 
@@ -344,10 +364,21 @@ private:
             call(protocol::method::SendCode, json{{"twoFactorId", two_factor_id_}});
         if (reply.ok()) {
             phone_ = string_field(reply.parameters, "mobilePhone").value_or(phone_);
+            text_on_its_way_ = true;
             if (may_be_late(reply))
                 conversation_.info(late_text_sentence());
             else
                 conversation_.info("A new code was texted to " + phone_ + ".");
+            return std::nullopt;
+        }
+        const bool refused = reply.error == protocol::error::RateLimited ||
+                             reply.error == protocol::error::DeliveryFailed;
+        if (refused && !text_on_its_way_) {
+            // Still no text: say why again, and what gets in without one.
+            const json refusal{{"error", reply.error}, {"parameters", reply.parameters}};
+            log(pamh_, LOG_WARNING,
+                context() + "SendCode: the code was not texted: " + not_texted_reason(refusal));
+            conversation_.error(not_texted_sentence(refusal, phone_));
             return std::nullopt;
         }
         if (reply.error == protocol::error::RateLimited) {
@@ -373,6 +404,7 @@ private:
                                       json{{"twoFactorId", two_factor_id_}, {"delivery", "Call"}});
         if (reply.ok()) {
             phone_ = string_field(reply.parameters, "mobilePhone").value_or(phone_);
+            text_on_its_way_ = true;
             auto late = reply.parameters.find("callMayBeLate");
             if (late != reply.parameters.end() && late->is_boolean() && late->get<bool>())
                 conversation_.info("The call to " + phone_ +
@@ -385,12 +417,17 @@ private:
         if (reply.error == protocol::error::RateLimited) {
             const auto wait = number_field(reply.parameters, "retryAfter").value_or(0);
             conversation_.error("No call can be made now; try again in " + wait_time(wait) +
-                                ", or use the last code.");
+                                (text_on_its_way_ ? ", or use the last code."
+                                                  : ", or use your authenticator app's code or "
+                                                    "a recovery code."));
             return std::nullopt;
         }
         if (reply.error == protocol::error::DeliveryFailed) {
             log(pamh_, LOG_ERR, context() + ending_for_error(reply, "SendCode").reason);
-            conversation_.error("The call could not be placed; use the last code.");
+            conversation_.error(text_on_its_way_
+                                    ? "The call could not be placed; use the last code."
+                                    : "The call could not be placed; use your authenticator "
+                                      "app's code or a recovery code.");
             return std::nullopt;
         }
         if (reply.error == protocol::error::InvalidParameter) {
@@ -410,7 +447,8 @@ private:
 
     std::string late_text_sentence() const {
         return "The code texted to " + phone_ +
-               " may be late. Type it when it comes, or type resend to get another.";
+               " may be late. Type it when it comes, or type resend to get another; the code "
+               "from your authenticator app or a recovery code works too.";
     }
 
     std::string context() const {
@@ -441,6 +479,7 @@ private:
     std::string phone_;
     bool texted_ = false;
     bool voice_ = false;              // Begin offered `call`
+    bool text_on_its_way_ = true;     // false while no text (or call) of this challenge went out
     bool challenge_started_ = false;  // Begin gave a twoFactorId: failmode=safe no longer applies
 };
 

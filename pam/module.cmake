@@ -7,6 +7,7 @@ add_library(pam_twofactor_core STATIC
     log.cpp
     conversation.cpp
     flow.cpp
+    not_texted.cpp
     groups.cpp
     account.cpp
 )

@@ -160,6 +160,18 @@ int run_unlock(Session& session, const Invocation& inv) {
     });
 }
 
+// Begin's `textNotSent`: the challenge is open all the same, for an app or recovery code.
+std::string not_texted(const json& refusal, const std::string& phone) {
+    CallResult why{text_field(refusal, "error"), refusal.value("parameters", json::object())};
+    std::string said = "The code was not texted to " + phone + " (" + error_sentence(why) +
+                       "). Use the code of the authenticator app or a recovery code.";
+    if (integer_field(why.parameters, "code") == 21610)
+        said +=
+            " The number has opted out of text messages; replying START to the number the "
+            "codes come from turns them back on.";
+    return said;
+}
+
 int run_login(Session& session, const Invocation& inv) {
     const std::string& user = inv.operands.at(0);
     json request = {{"user", user}, {"service", "twofactorctl"}};
@@ -173,6 +185,8 @@ int run_login(Session& session, const Invocation& inv) {
         std::string where = text_field(p, "delivery") == "None"
                                 ? "Use the code of the authenticator app."
                                 : "A code was sent to " + masked_phone_or(p, "the phone") + ".";
+        if (auto refusal = p.find("textNotSent"); refusal != p.end() && refusal->is_object())
+            where = not_texted(*refusal, masked_phone_or(p, "the phone"));
         if (auto expires = integer_field(p, "expiresIn"))
             where += " It expires in " + std::to_string(*expires) + " seconds";
         if (auto attempts = integer_field(p, "attemptsLeft")) where += "; " + tries_left(*attempts);

@@ -29,9 +29,12 @@ int add_current_factor_code(Session& session, const Invocation& inv, const std::
     auto begun = session.call(method::Begin, begin_request);
     if (!begun.ok()) return report_error(begun, inv.json);
     const bool texted = text_field(begun.parameters, "delivery") == "TextMessage";
+    const bool not_texted = begun.parameters.contains("textNotSent");
     std::string prompt =
-        texted ? "Code texted to " + text_field(begun.parameters, "mobilePhone") + ": "
-               : std::string("Code from your authenticator app: ");
+        not_texted ? "The code could not be texted. Code from your authenticator app, or a "
+                     "recovery code: "
+        : texted   ? "Code texted to " + text_field(begun.parameters, "mobilePhone") + ": "
+                   : std::string("Code from your authenticator app: ");
     auto code = ask(prompt);
     if (!code || code->empty())
         throw UsageError("a code of your current second factor is needed (--" +

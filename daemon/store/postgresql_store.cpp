@@ -244,6 +244,12 @@ std::optional<int> PostgresStore::spend_resend(const std::string& id) {
     return sealing::clamp_int(r.number(0, 0));
 }
 
+void PostgresStore::set_texted_step(const std::string& id, std::optional<std::uint64_t> step) {
+    db_.exec("UPDATE challenges SET texted_step = $2 WHERE id = $1",
+             {Param::text(id), step ? Param::number(sealing::step_value(*step)) : Param::null()},
+             "set a challenge's texted step");
+}
+
 std::int64_t PostgresStore::count_challenges() {
     return count("SELECT count(*) FROM challenges", "count challenges");
 }

@@ -39,6 +39,7 @@ public:
     void expire_challenges(std::int64_t now) override;
     std::optional<int> spend_attempt(const std::string& id) override;
     std::optional<int> spend_resend(const std::string& id) override;
+    void set_texted_step(const std::string& id, std::optional<std::uint64_t> step) override;
     std::int64_t count_challenges() override;
 
     void put_trust(const Trust& t) override;

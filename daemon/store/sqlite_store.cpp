@@ -110,6 +110,7 @@ struct SqliteStore::Statements {
           spend_resend(db, path,
                        "UPDATE challenges SET resends_left = resends_left - 1 "
                        "WHERE id = ?1 AND resends_left > 0 RETURNING resends_left"),
+          set_texted_step(db, path, "UPDATE challenges SET texted_step = ?2 WHERE id = ?1"),
           count_challenges(db, path, "SELECT count(*) FROM challenges"),
           record_event(db, path, "INSERT INTO events (key, at) VALUES (?1, ?2)"),
           count_events(db, path,
@@ -139,7 +140,8 @@ struct SqliteStore::Statements {
     sql::Statement use_step, step_used, prune_steps;
     sql::Statement get_failures, put_failures, add_failure;
     sql::Statement put_challenge, get_challenge, challenges_of, delete_challenge,
-        delete_challenges_of, expire_challenges, spend_attempt, spend_resend, count_challenges;
+        delete_challenges_of, expire_challenges, spend_attempt, spend_resend, set_texted_step,
+        count_challenges;
     sql::Statement record_event, count_events, prune_events;
     sql::Statement put_trust, get_trust, trusts_of, delete_trusts, expire_trusts;
     sql::Statement get_metadata, put_metadata, sample_user;
@@ -433,6 +435,16 @@ std::optional<int> SqliteStore::spend_attempt(const std::string& id) {
 
 std::optional<int> SqliteStore::spend_resend(const std::string& id) {
     return spend("resend", id);
+}
+
+void SqliteStore::set_texted_step(const std::string& id, std::optional<std::uint64_t> step) {
+    sql::Run run(statements_->set_texted_step);
+    run->bind_text(1, id);
+    if (step)
+        run->bind_int64(2, sealing::step_value(*step));
+    else
+        run->bind_null(2);
+    run->step("set a challenge's texted step");
 }
 
 std::int64_t SqliteStore::count_challenges() {

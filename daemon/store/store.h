@@ -148,6 +148,9 @@ public:
     // it, or nullopt when the challenge is gone or had none left.
     virtual std::optional<int> spend_attempt(const std::string& id) = 0;
     virtual std::optional<int> spend_resend(const std::string& id) = 0;
+    // The step whose code was texted for the challenge: none while no text went out (the
+    // login goes on with app and recovery codes), set when one does.
+    virtual void set_texted_step(const std::string& id, std::optional<std::uint64_t> step) = 0;
     virtual std::int64_t count_challenges() = 0;
 
     // Trusts, one per user, service and origin: putting one again replaces it.

@@ -36,6 +36,26 @@ class LoginTest(CliTestCase):
         err = self.refused("complete", "--two-factor-id", second_id, "--code", code)
         self.assertIn("invalid code", err.lower())
 
+    def test_login_whose_text_failed_prints_the_id_and_takes_the_app_code(self):
+        # Issue 11, no dead end: the number opted out; the challenge is open all the same.
+        user = self.h.create_user()
+        secret = self.enroll_texted(user)
+        self.addCleanup(self.h.reset_endpoint)
+        self.h.behave(status=400, code=21610, message="Attempt to send to unsubscribed recipient",
+                      times=2)
+        rc, out, err = self.h.ctl("login", user)
+        self.assertEqual(rc, 0, (out, err))
+        match = re.search(r"^twoFactorId: (\S+)$", out, re.M)
+        self.assertTrue(match, out)
+        self.assertIn(f"The code was not texted to {MASKED} (", out)
+        self.assertIn("Twilio error 21610", out)
+        self.assertIn("Use the code of the authenticator app or a recovery code.", out)
+        self.assertIn("replying START to the number the codes come from", out)
+        reply = self.ok_json("login", user)
+        self.assertEqual(reply["textNotSent"]["error"], "io.twofactor.DeliveryFailed", reply)
+        self.assertEqual(reply["textNotSent"]["parameters"]["code"], 21610, reply)
+        self.ok("complete", "--two-factor-id", match.group(1), "--code", totp(secret, offset=1))
+
     def test_login_json_reply(self):
         user = self.h.create_user()
         self.enroll_texted(user)

@@ -11,7 +11,7 @@ import time
 from faults_support import FaultTestCase, main
 
 LATE = ("The code texted to ***-***-5555 may be late. Type it when it comes, or type resend to "
-        "get another.")
+        "get another; the code from your authenticator app or a recovery code works too.")
 NEW_CODE = "A new code was texted to ***-***-5555."
 
 

@@ -30,7 +30,7 @@ class TransientFaults(FaultTestCase):
         user = self.enrolled_user()
         self.h.behave(status=429, retry_after=2)
         finished = self.login_until_prompt_or_end(user, answer_code=False)
-        line = self.assertDeliveryFailed(finished, 20429, 429)
+        line = self.assertNotTexted(finished, 20429, 429)
         self.assertIn("reason=Too Many Requests", line)
         requests = self.assertRequestCount(4, finished)
         # Retry-After (2 s) is longer than every backoff wait of the defaults, so it decides.
@@ -41,7 +41,7 @@ class TransientFaults(FaultTestCase):
         user = self.enrolled_user()
         self.h.behave(status=429, retry_after=60)
         finished = self.login_until_prompt_or_end(user, answer_code=False)
-        self.assertDeliveryFailed(finished, 20429, 429)
+        self.assertNotTexted(finished, 20429, 429)
         self.assertRequestCount(1, finished)
         self.assertLess(finished.elapsed, QUICK, finished)
 
@@ -49,7 +49,7 @@ class TransientFaults(FaultTestCase):
         user = self.enrolled_user()
         self.h.behave(status=429)
         finished = self.login_until_prompt_or_end(user, answer_code=False)
-        self.assertDeliveryFailed(finished, 20429, 429)
+        self.assertNotTexted(finished, 20429, 429)
         requests = self.assertRequestCount(4, finished)
         self.assertGapsWithin(requests, DEFAULT_BACKOFF, finished)
 
@@ -66,7 +66,7 @@ class TransientFaults(FaultTestCase):
         user = self.enrolled_user()
         self.h.behave(status=503, code=20503, message="Service Unavailable")
         finished = self.login_until_prompt_or_end(user, answer_code=False)
-        line = self.assertDeliveryFailed(finished, 20503, 503)
+        line = self.assertNotTexted(finished, 20503, 503)
         self.assertIn("reason=Service Unavailable", line)
         requests = self.assertRequestCount(4, finished)
         self.assertGapsWithin(requests, DEFAULT_BACKOFF, finished)
@@ -84,7 +84,7 @@ class TransientFaults(FaultTestCase):
         user = self.enrolled_user()
         self.h.behave(status=503, body="<html><body>Service Unavailable</body></html>")
         finished = self.login_until_prompt_or_end(user, answer_code=False)
-        line = self.assertDeliveryFailed(finished, 0, 503)
+        line = self.assertNotTexted(finished, 0, 503)
         self.assertIn("reason=Twilio answered 503 with a body that is not JSON", line)
         self.assertRequestCount(4, finished)
 
@@ -104,7 +104,7 @@ class FinalAnswers(FaultTestCase):
                 user = self.enrolled_user()
                 self.h.behave(status=400, code=code, message=message)
                 finished = self.login_until_prompt_or_end(user, answer_code=False)
-                line = self.assertDeliveryFailed(finished, code, 400)
+                line = self.assertNotTexted(finished, code, 400)
                 self.assertRequestCount(1, finished)
                 self.assertLess(finished.elapsed, QUICK, finished)
                 if PHONE in message:
@@ -116,7 +116,7 @@ class FinalAnswers(FaultTestCase):
         user = self.enrolled_user()
         self.h.behave(status=201, body="{\"sid\": ")
         finished = self.login_until_prompt_or_end(user, answer_code=False)
-        line = self.assertDeliveryFailed(finished, 0, 201)
+        line = self.assertNotTexted(finished, 0, 201)
         self.assertIn("reason=Twilio answered 201 with a body that is not JSON", line)
         self.assertRequestCount(1, finished)
         self.assertLess(finished.elapsed, QUICK, finished)
@@ -129,7 +129,7 @@ class FinalAnswers(FaultTestCase):
                 self.h.behave(status=201, body="{\"sid\": \"" + "x" * 300000 + "\"}",
                               chunked=chunked)
                 finished = self.login_until_prompt_or_end(user, answer_code=False)
-                line = self.assertDeliveryFailed(finished, 0, 201)
+                line = self.assertNotTexted(finished, 0, 201)
                 self.assertIn("with a body over 64 KiB, which was not read", line)
                 self.assertRequestCount(1, finished)
                 self.assertLess(finished.elapsed, QUICK, finished)
@@ -183,7 +183,7 @@ class WrongCredentials(FaultTestCase):
     def test_bad_credentials_are_not_retried(self):
         user = self.enrolled_user()
         finished = self.login_until_prompt_or_end(user, answer_code=False)
-        line = self.assertDeliveryFailed(finished, 20003, 401)
+        line = self.assertNotTexted(finished, 20003, 401)
         self.assertIn("reason=Authenticate", line)
         requests = self.assertRequestCount(1, finished)
         self.assertFalse(requests[0]["auth_ok"])
@@ -199,7 +199,7 @@ class RefusedConnection(FaultTestCase):
     def test_refused_connection_is_retried_then_reported(self):
         user = self.enrolled_user()
         finished = self.login_until_prompt_or_end(user, answer_code=False)
-        line = self.assertDeliveryFailed(finished, 0, 0)
+        line = self.assertNotTexted(finished, 0, 0)
         self.assertRegex(line, r"reason=Could not reach Twilio: .*[Cc]onnect")
         # The refusals never reach the endpoint; the three backoff waits (at least 1.75 s)
         # show the attempts were made.
@@ -219,7 +219,7 @@ class BackoffCap(FaultTestCase):
         user = self.enrolled_user()
         self.h.behave(status=503)
         finished = self.login_until_prompt_or_end(user, answer_code=False)
-        self.assertDeliveryFailed(finished, 20503, 503)
+        self.assertNotTexted(finished, 20503, 503)
         requests = self.assertRequestCount(6, finished)
         capped = (2.0 - EARLY, 4.0 + SLACK)
         gaps = self.assertGapsWithin(requests, DEFAULT_BACKOFF + [capped, capped], finished)

@@ -2,13 +2,14 @@
 """Issue 12, Twilio Verify: with [twilio] verify_service_sid, Twilio makes and checks the texted
 codes (the endpoint serves Verifications and VerificationCheck as Twilio documents them), through
 pam_twofactor.so against a real twofactord. Verify's refusals reach the user as plain sentences:
-60202 and 60203 are RateLimited, 60410 and 60605 DeliveryFailed, 20404 an expired challenge.
+60202 and 60203 are RateLimited, 60410 and 60605 DeliveryFailed, 20404 an expired challenge; a
+verification Verify would not start leaves the login to the app's and recovery codes.
 Authenticator codes are still checked locally, and lockout rules are unchanged."""
 
 import re
 import urllib.parse
 
-from faults_support import PHONE, FaultTestCase, main
+from faults_support import NOT_TEXTED, NOT_TEXTED_PROMPT, PHONE, FaultTestCase, main
 from pam_support import totp
 
 VERIFY_SID = "VA" + "0123456789abcdef" * 2
@@ -126,7 +127,8 @@ class VerifyLogins(VerifyTestCase):
         statuses = [(r["resource"], r["status"]) for r in self.verify_requests()]
         self.assertEqual(statuses[:6], [("Verifications", 201)] * 5 + [("Verifications", 429)])
 
-    def test_blocked_destinations_are_delivery_failures(self):
+    def test_blocked_destinations_leave_the_app_code(self):
+        # No dead end (issue 11): Verify would not send, the app's code gets in, checked here.
         for code in (60410, 60605):
             with self.subTest(code=code):
                 self.h.reset_endpoint()
@@ -134,16 +136,50 @@ class VerifyLogins(VerifyTestCase):
                 self.h.behave(status=403, code=code, message="Verification delivery attempt "
                                                              "blocked", times=1)
                 finished = self.login_until_prompt_or_end(user, answer_code=False)
-                self.assertResult(finished.result, "PAM_AUTHINFO_UNAVAIL")
-                self.assertIn(f"Begin: Twilio error {code}, HTTP status 403", finished.result.log)
-                self.assertEqual(len(self.verify_requests()), 1)  # 403 is final
+                self.assertResult(finished.result, "PAM_SUCCESS")
+                self.assertEqual(finished.result.lines("error"), [NOT_TEXTED], finished)
+                self.assertIn(f"Begin: the code was not texted: Twilio error {code}, HTTP status "
+                              "403", finished.result.log)
+                self.assertEqual(len(self.verify_requests()), 1)  # 403 is final; no check
 
-    def test_too_many_sends_at_begin_is_rate_limited(self):
+    def test_no_verification_no_check_and_resend_starts_one(self):
+        user = self.enrolled_user()
+        rc, reply, err = self.h.ctl_json("recovery-codes", user)
+        self.assertEqual(rc, 0, err)
+        self.h.behave(status=403, code=60410, message="Verification delivery attempt blocked",
+                      times=1)
+        login = self.login(user, "timeout=30 tries=10")
+        self.assertEqual(login.prompt(), NOT_TEXTED_PROMPT)
+        # No verification is pending: a wrong code is wrong here, and costs a try.
+        login.answer("000000")
+        login.expect(re.escape(WRONG))
+        login.prompt()
+        self.assertEqual(self.h.ctl_json("status", user)[1]["failures"], 1)
+        self.assertEqual([r["resource"] for r in self.verify_requests()], ["Verifications"])
+        # resend tries Verify again; its code is Verify's to check from then on.
+        login.answer("resend")
+        login.expect(r"info: A new code was texted to \*\*\*-\*\*\*-5555\.")
+        self.assertEqual(login.prompt(), "Verification code: ")
+        login.answer(self.verify_code())
+        self.assertResult(login.finish(), "PAM_SUCCESS")
+        self.assertEqual([(r["resource"], r["status"]) for r in self.verify_requests()],
+                         [("Verifications", 403), ("Verifications", 201),
+                          ("VerificationCheck", 200)])
+        # And a recovery code, while Verify refuses.
+        self.h.behave(status=403, code=60605, message="blocked", times=1)
+        login = self.login(user, "timeout=30")
+        self.assertEqual(login.prompt(), NOT_TEXTED_PROMPT)
+        login.answer(reply["recoveryCodes"][0])
+        self.assertResult(login.finish(), "PAM_SUCCESS")
+
+    def test_too_many_sends_at_begin_leave_the_app_code(self):
         user = self.enrolled_user()
         self.h.behave(status=429, code=60203, message="Max send attempts reached", times=1)
         finished = self.login_until_prompt_or_end(user, answer_code=False)
-        self.assertResult(finished.result, "PAM_AUTH_ERR")
-        self.assertIn("Begin: retry after 600 s", finished.result.log)
+        self.assertResult(finished.result, "PAM_SUCCESS")
+        self.assertIn("(texts resume in 10 minutes)", finished.result.transcript)
+        self.assertIn("Begin: the code was not texted: too many texts, retry after 600 s",
+                      finished.result.log)
         self.assertEqual(len(self.verify_requests()), 1)  # Verify's 429s are not retried
 
     def test_authenticator_code_is_checked_locally(self):

@@ -182,18 +182,21 @@ class LoginTests(PamTestCase):
         self.assertResult(login.finish(), "PAM_MAXTRIES")
 
     def test_delivery_failure(self):
+        # No dead end (issue 11): the text Twilio refused leaves the prompt for the app's code.
         user = self.h.create_user()
-        self.enroll_texted(user)
+        secret = self.enroll_texted(user)
         self.addCleanup(self.h.reset_endpoint)
         self.h.behave(status=400, code=21211, times=1)
         login = self.login(user)
+        self.assertEqual(login.prompt(), "Authenticator app or recovery code: ")
+        login.answer(totp(secret, offset=1))
         result = login.finish()
-        self.assertResult(result, "PAM_AUTHINFO_UNAVAIL")
+        self.assertResult(result, "PAM_SUCCESS")
         self.assertEqual(result.lines("error"), [
-            "The code could not be texted to you; please try again later or ask your "
-            "administrator."])
-        self.assertEqual(result.lines("prompt"), [])
-        self.assertIn("Begin: Twilio error 21211, HTTP status 400", result.log)
+            "The code could not be texted to ***-***-5555. Type the code from your "
+            "authenticator app or a recovery code instead."])
+        self.assertIn("Begin: the code was not texted: Twilio error 21211, HTTP status 400",
+                      result.log)
         self.assertNothingSecretLogged(result)
 
     def test_silent_flag_hides_info_messages_only(self):

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""A Twilio outage: a text that cannot be sent fails the login closed (DeliveryFailed, with
-Twilio's status) within the configured time, leaves no challenge to answer and counts against
-no one; a text Twilio may have taken is not sent again and leaves the challenge open; authenticator-app users log in as usual; a slow Twilio stalls no other login."""
+"""A Twilio outage: a text that cannot be sent is reported within the configured time
+(`textNotSent`, DeliveryFailed with Twilio's status) and leaves the challenge open for the
+authenticator app's code or a recovery code (no dead end), counting against no one; a text
+Twilio may have taken is not sent again and leaves the challenge open; authenticator-app users log in as usual; a slow Twilio stalls no other login."""
 
 import time
 
@@ -19,28 +20,41 @@ class OutageTest(SecurityTestCase):
     def tearDown(self):
         self.h.reset_endpoint()
 
-    def assertFailsClosed(self, user, status):
+    def assertNotTexted(self, user, status):
         started = time.monotonic()
         reply = self.wire("Begin", {"user": user})
         took = time.monotonic() - started
-        self.assertEqual(error_of(reply), "DeliveryFailed", reply)
-        self.assertEqual(reply["parameters"]["status"], status, reply)
-        self.assertTrue(reply["parameters"]["message"], reply)
+        self.assertIsNone(error_of(reply), reply)
+        not_sent = reply["parameters"]["textNotSent"]
+        self.assertEqual(not_sent["error"], "io.twofactor.DeliveryFailed", reply)
+        self.assertEqual(not_sent["parameters"]["status"], status, reply)
+        self.assertTrue(not_sent["parameters"]["message"], reply)
         self.assertLess(took, DEADLINE + 3, "the failure took longer than the Twilio deadline")
-        # No challenge came of it: no id was given, and nothing counts against the user.
-        self.assertNotIn("twoFactorId", reply["parameters"])
+        # Nothing counts against the user for Twilio's failure.
         state = self.status(user)
         self.assertEqual((state["failures"], state["locked"]), (0, False))
-        return took
+        return reply["parameters"]["twoFactorId"], took
 
-    def test_twilio_down_fails_the_login_closed(self):
+    def test_twilio_down_leaves_the_app_and_recovery_codes(self):
         user = self.h.create_user()
-        self.enable_texted_quietly(user, "+15555550170")
+        secret = self.enable_texted_quietly(user, "+15555550170")
+        recovery = self.ok_json("recovery-codes", user)["recoveryCodes"]
         self.h.behave(status=503)
-        took = self.assertFailsClosed(user, 503)
+        two_factor_id, took = self.assertNotTexted(user, 503)
         attempts = [m for m in self.texts() if m["form"].get("To") == "+15555550170"]
         self.assertGreaterEqual(len(attempts), 2, "a 503 was not retried")
         self.assertLessEqual(len(attempts), 3, "more attempts than max_attempts")
+        # No dead end: a wrong code costs a try, the app's code gets in.
+        reply = self.wire("Complete", {"twoFactorId": two_factor_id, "code": "000000"})
+        self.assertEqual(error_of(reply), "InvalidCode", reply)
+        self.assertEqual(self.status(user)["failures"], 1)
+        reply = self.wire("Complete", {"twoFactorId": two_factor_id,
+                                       "code": totp(secret, None, 1)})
+        self.assertIsNone(error_of(reply), reply)
+        # And a recovery code, still during the outage.
+        two_factor_id, _ = self.assertNotTexted(user, 503)
+        reply = self.wire("Complete", {"twoFactorId": two_factor_id, "code": recovery[0]})
+        self.assertIsNone(error_of(reply), reply)
         # The connection drops once the request went out: Twilio may have the text, so it is
         # not sent again; the challenge stays open and says the text may be late.
         self.h.reset_endpoint()
@@ -51,7 +65,7 @@ class OutageTest(SecurityTestCase):
         # libcurl itself repeats a request at once when a kept-alive connection closes without
         # an answer (it takes it for a stale one); the daemon adds no attempt of its own.
         self.assertIn(len(self.texts()), (1, 2), self.texts())
-        print(f"\noutage: DeliveryFailed after {took:.1f} s and {len(attempts)} attempts")
+        print(f"\noutage: text not sent after {took:.1f} s and {len(attempts)} attempts")
         # Twilio back: the same user logs in.
         self.h.reset_endpoint()
         two_factor_id, code = self.login(user)

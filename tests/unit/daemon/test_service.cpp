@@ -57,14 +57,22 @@ public:
     }
 
     // Verify is tested against the endpoint (faults_twilio_verify); the service never calls it
-    // without [twilio] verify_service_sid.
-    void start_verification(const std::string&, const std::string&, TextOptions,
-                            Callback) override {
-        fail_msg("start_verification without verify_service_sid");
+    // without [twilio] verify_service_sid. With `verify`, a verification is held as a text
+    // whose body says what was asked ("verify:sms", "check:CODE").
+    void start_verification(const std::string& to, const std::string& channel, TextOptions options,
+                            Callback done) override {
+        if (!verify) fail_msg("start_verification without verify_service_sid");
+        hold(to, "verify:" + channel, options, std::move(done));
     }
-    void check_verification(const std::string&, SecureString, Callback) override {
-        fail_msg("check_verification without verify_service_sid");
+    void check_verification(const std::string& to, SecureString code, Callback done) override {
+        if (!verify) fail_msg("check_verification without verify_service_sid");
+        hold(to, "check:" + std::string(code.view()), TextOptions{}, std::move(done));
     }
+    void hold(const std::string& to, std::string body, TextOptions options, Callback done) {
+        sent.push_back(Text{to, std::move(body), options, std::move(done)});
+        pending.push_back(sent.size() - 1);
+    }
+    bool verify = false;
 
     // Answers the oldest text not answered yet.
     void answer(bool accepted) {
@@ -328,11 +336,19 @@ void texts_per_user_are_limited(void** state) {
     f.enroll_alice();
     for (int i = 0; i < 3; ++i) f.begin();
     const std::size_t texts = f.messenger.sent.size();
-    json refused = f.call(Fixture::root(), method::Begin, {{"user", "alice"}});
-    assert_error(refused, err::RateLimited);
-    const std::int64_t retry_after = refused["parameters"]["retryAfter"].get<std::int64_t>();
+    // Issue 11, no dead end: the limit holds the text back, not the login.
+    json held = f.call(Fixture::root(), method::Begin, {{"user", "alice"}});
+    assert_ok(held);
+    const json& limited = held["parameters"]["textNotSent"];
+    assert_error(limited, err::RateLimited);
+    const std::int64_t retry_after = limited["parameters"]["retryAfter"].get<std::int64_t>();
     assert_true(retry_after > 0 && retry_after <= 3600);
     assert_int_equal(f.messenger.sent.size(), texts);
+    const std::string id = held["parameters"]["twoFactorId"].get<std::string>();
+    assert_error(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}),
+                 err::RateLimited);
+    assert_int_equal(f.messenger.sent.size(), texts);
+    assert_ok(f.complete(id, f.app_code(1)));
     f.now += retry_after;
     f.begin();
     assert_int_equal(f.messenger.sent.size(), texts + 1);
@@ -363,10 +379,26 @@ void texts_per_minute_are_limited_for_everyone(void** state) {
     assert_ok(f.call(Fixture::root(), method::SendCode,
                      {{"mobilePhone", "+15555550199"}, {"secret", kSecret}}));
     const std::size_t texts = f.messenger.sent.size();
-    assert_error(f.call(Fixture::root(), method::Begin, {{"user", "alice"}}), err::RateLimited);
+    json held = f.call(Fixture::root(), method::Begin, {{"user", "alice"}});
+    assert_error(held["parameters"]["textNotSent"], err::RateLimited);
     assert_int_equal(f.messenger.sent.size(), texts);
     f.now += 60;
     f.begin();
+}
+
+// The log-flood limit protects the daemon, not the bill: it still refuses the login.
+void too_many_logins_begun_are_refused(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.login.challenges_per_minute = 2;
+    f.start_service();
+    f.enroll_alice();
+    f.begin();
+    f.begin();
+    const std::size_t texts = f.messenger.sent.size();
+    json refused = f.call(Fixture::root(), method::Begin, {{"user", "alice"}});
+    assert_error(refused, err::RateLimited);
+    assert_false(refused["parameters"].contains("twoFactorId"));
+    assert_int_equal(f.messenger.sent.size(), texts);
 }
 
 void resends_send_the_same_code_a_few_times(void** state) {
@@ -448,15 +480,108 @@ void a_call_without_voice_is_refused_and_costs_nothing(void** state) {
     assert_ok(f.complete(id, code));
 }
 
-void a_text_not_taken_ends_the_challenge(void** state) {
+// Issue 11, no dead end: a text Twilio refused (a bad number, an opt-out, an outage after its
+// retries) leaves the challenge open for the app's code or a recovery code, and says why.
+json begin_not_texted(Fixture& f, int twilio_code) {
+    std::optional<json> reply;
+    f.service->handle(Fixture::root(), protocol::Request{method::Begin, {{"user", "alice"}}},
+                      [&reply](json message) { reply = std::move(message); });
+    SmsResult refused;
+    refused.http_status = 400;
+    refused.twilio_code = twilio_code;
+    refused.message = "Attempt to send to unsubscribed recipient";
+    f.messenger.answer(refused);
+    assert_true(reply.has_value());
+    assert_ok(*reply);
+    const json& not_sent = (*reply)["parameters"]["textNotSent"];
+    assert_error(not_sent, err::DeliveryFailed);
+    assert_int_equal(not_sent["parameters"]["code"].get<int>(), twilio_code);
+    assert_int_equal(not_sent["parameters"]["status"].get<int>(), 400);
+    return (*reply)["parameters"];
+}
+
+void a_text_not_taken_keeps_the_challenge_for_other_codes(void** state) {
     Fixture& f = fixture(state);
     f.enroll_alice();
-    json refused = f.call(Fixture::root(), method::Begin, {{"user", "alice"}}, false);
-    assert_error(refused, err::DeliveryFailed);
-    assert_int_equal(refused["parameters"]["code"].get<int>(), 21211);
-    // The failed login left no challenge whose code could be used.
-    std::string id = f.begin();
+    auto recovery = f.call(Fixture::root(), method::RegenerateRecoveryCodes, {{"user", "alice"}});
+    const std::string recovery_code = recovery["parameters"]["recoveryCodes"][0];
+
+    json begun = begin_not_texted(f, 21610);
+    std::string id = begun["twoFactorId"];
+    assert_int_equal(begun["attemptsLeft"].get<int>(), f.settings.login.tries);
+    // A wrong code costs a try as always.
+    json wrong = f.complete(id, "000000");
+    assert_error(wrong, err::InvalidCode);
+    assert_int_equal(wrong["parameters"]["attemptsLeft"].get<int>(), f.settings.login.tries - 1);
+    assert_ok(f.complete(id, f.app_code(1)));
+
+    assert_ok(f.complete(begin_not_texted(f, 21211)["twoFactorId"], recovery_code));
+}
+
+void a_resend_after_a_text_not_taken_tries_again(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    std::string id = begin_not_texted(f, 21614)["twoFactorId"];
+    // Refused again: still no code to type, and the challenge stays.
+    json again = f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}, false);
+    assert_error(again, err::DeliveryFailed);
+    assert_ok(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}));
+    assert_int_equal(f.messenger.sent.size(), 3);
     assert_ok(f.complete(id, f.messenger.last_code()));
+}
+
+// A call after a text that did not go out reads a code the challenge then accepts.
+void a_call_after_a_text_not_taken_reads_a_working_code(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.voice.enabled = true;
+    f.settings.twilio.from = "+15005550006";
+    f.start_service();
+    f.enroll_alice();
+    std::string id = begin_not_texted(f, 21614)["twoFactorId"];
+    const std::string code = f.messenger.last_code();
+    assert_ok(
+        f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}, {"delivery", "Call"}}));
+    assert_true(f.messenger.sent.back().call);
+    const std::string spoken = {code[0], ',', ' ', code[1]};
+    assert_true(f.messenger.sent.back().body.find(spoken) != std::string::npos);
+    assert_ok(f.complete(id, code));
+}
+
+void wrong_codes_after_a_text_not_taken_lock(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.login.lockout_failures = 2;
+    f.enroll_alice();
+    std::string id = begin_not_texted(f, 21211)["twoFactorId"];
+    assert_error(f.complete(id, "000000"), err::InvalidCode);
+    assert_error(f.complete(id, "000001"), err::Locked);
+    assert_error(f.call(Fixture::root(), method::Begin, {{"user", "alice"}}), err::Locked);
+}
+
+// With Verify, a verification that was not started sends no code to VerificationCheck: a code
+// that is no app's is wrong here, and the app's code gets in; once a resend started one, Verify
+// checks again.
+void a_verification_not_started_keeps_the_challenge(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.twilio.verify_service_sid = "VA" + std::string(32, 'a');
+    f.messenger.verify = true;
+    f.enroll_alice();
+    std::string id = begin_not_texted(f, 60410)["twoFactorId"];
+    assert_string_equal(f.messenger.sent.back().body.c_str(), "verify:sms");
+    assert_error(f.complete(id, "000000"), err::InvalidCode);
+    assert_true(f.messenger.pending.empty());  // no VerificationCheck
+    assert_ok(f.call(Fixture::alice(), method::SendCode, {{"twoFactorId", id}}));
+    std::optional<json> reply;
+    f.service->handle(
+        Fixture::root(),
+        protocol::Request{method::Complete, {{"twoFactorId", id}, {"code", "424242"}}},
+        [&reply](json message) { reply = std::move(message); });
+    assert_string_equal(f.messenger.sent.back().body.c_str(), "check:424242");
+    SmsResult approved;
+    approved.accepted = true;
+    approved.http_status = 200;
+    approved.status = "approved";
+    f.messenger.answer(approved);
+    assert_ok(*reply);
 }
 
 // Issue 12, no text twice: a text Twilio may have taken (a 500, no answer once sent) keeps the
@@ -908,7 +1033,16 @@ int main() {
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_call_without_voice_is_refused_and_costs_nothing, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(a_text_not_taken_ends_the_challenge, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_text_not_taken_keeps_the_challenge_for_other_codes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_resend_after_a_text_not_taken_tries_again, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_call_after_a_text_not_taken_reads_a_working_code, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(wrong_codes_after_a_text_not_taken_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_verification_not_started_keeps_the_challenge, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(too_many_logins_begun_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(a_text_that_may_arrive_keeps_the_challenge, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_setup_text_has_a_validity_period, setup, teardown),

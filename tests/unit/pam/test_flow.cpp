@@ -382,6 +382,93 @@ void test_locked_at_complete(void**) {
     assert_int_equal(authenticate(pam, options_for(daemon)), PAM_PERM_DENIED);
 }
 
+// Issue 11, no dead end: Begin kept the challenge although the text did not go out; the user
+// reads why and types the app's code or a recovery code at a prompt that says so.
+json not_texted(const char* error, json parameters) {
+    json begun = texted();
+    begun["textNotSent"] = {{"error", std::string("io.twofactor.") + error},
+                            {"parameters", std::move(parameters)}};
+    return begun;
+}
+
+void test_text_not_sent_asks_for_another_code(void**) {
+    FakeDaemon daemon;
+    daemon.reply(not_texted("DeliveryFailed", {{"code", 21211},
+                                               {"status", 400},
+                                               {"message",
+                                                "The 'To' number +15005550001 is "
+                                                "not a valid phone number."}}));
+    daemon.error("InvalidCode", {{"attemptsLeft", 4}});
+    daemon.reply({{"user", "alice"}, {"recoveryCodesLeft", 9}});
+    ScriptedPam pam({"000000", "ABCDE-FGHJK"});
+    assert_int_equal(authenticate(pam, options_for(daemon)), PAM_SUCCESS);
+    assert_true(
+        pam.said("error: The code could not be texted to ***-***-5555. Type the code "
+                 "from your authenticator app or a recovery code instead."));
+    assert_true(pam.said("prompt: Authenticator app or recovery code: "));
+    assert_true(pam.said("error: That code is wrong; 2 tries left."));
+    assert_true(logged_at(LOG_WARNING,
+                          "Begin: the code was not texted: Twilio error 21211, HTTP status 400"));
+    assert_false(log_contains("5005550001"));
+}
+
+void test_opted_out_number_says_start(void**) {
+    FakeDaemon daemon;
+    daemon.reply(not_texted("DeliveryFailed", {{"code", 21610}, {"status", 400}}));
+    daemon.reply({{"user", "alice"}});
+    ScriptedPam pam({"123456"});
+    // Under PAM_SILENT too: an error message, not an info line.
+    assert_int_equal(authenticate(pam, options_for(daemon), PAM_SILENT), PAM_SUCCESS);
+    assert_true(
+        pam.said("error: The code could not be texted: ***-***-5555 has opted out of "
+                 "text messages. Reply START to the number the codes come from to "
+                 "receive texts again. Type the code from your authenticator app or a "
+                 "recovery code instead."));
+}
+
+void test_text_held_back_by_the_limits(void**) {
+    FakeDaemon daemon;
+    daemon.reply(not_texted("RateLimited", {{"retryAfter", 600}}));
+    daemon.error("RateLimited", {{"retryAfter", 590}});
+    daemon.reply({{"user", "alice"}});
+    ScriptedPam pam({"resend", "123456"});
+    assert_int_equal(authenticate(pam, options_for(daemon)), PAM_SUCCESS);
+    assert_true(
+        pam.said("error: Too many codes were texted to ***-***-5555, so none was sent "
+                 "now (texts resume in 10 minutes). Type the code from your "
+                 "authenticator app or a recovery code instead."));
+    assert_true(pam.said("(texts resume in 10 minutes)"));
+    assert_true(logged_at(LOG_WARNING, "SendCode: the code was not texted: too many texts"));
+}
+
+// A resend that goes out after all: the prompt asks for the texted code again.
+void test_resend_after_text_not_sent(void**) {
+    FakeDaemon daemon;
+    daemon.reply(not_texted("DeliveryFailed", {{"code", 20503}, {"status", 503}}));
+    daemon.reply({{"mobilePhone", "***-***-5555"}});
+    daemon.reply({{"user", "alice"}});
+    ScriptedPam pam({"resend", "123456"});
+    assert_int_equal(authenticate(pam, options_for(daemon)), PAM_SUCCESS);
+    assert_true(pam.said("info: A new code was texted to ***-***-5555."));
+    assert_true(pam.said("prompt: Verification code: "));
+}
+
+// Twilio Verify could not check a code: a try is spent, and the login goes on.
+void test_code_verify_could_not_check(void**) {
+    FakeDaemon daemon;
+    daemon.reply(texted());
+    daemon.error("DeliveryFailed", {{"code", 20503}, {"status", 503}});
+    daemon.reply({{"user", "alice"}});
+    Options options = options_for(daemon);
+    options.tries = 2;
+    ScriptedPam pam({"123456", "654321"});
+    assert_int_equal(authenticate(pam, options), PAM_SUCCESS);
+    assert_true(
+        pam.said("error: That code could not be checked with Twilio; type the code "
+                 "from your authenticator app or a recovery code."));
+}
+
+// An older daemon refused the login at Begin when the text failed.
 void test_delivery_failed(void**) {
     FakeDaemon daemon;
     daemon.error("DeliveryFailed", {{"code", 21211},
@@ -528,7 +615,8 @@ void test_text_that_may_be_late(void**) {
     assert_int_equal(authenticate(pam, options_for(daemon)), PAM_SUCCESS);
     assert_true(
         pam.said("info: The code texted to ***-***-5555 may be late. Type it when it "
-                 "comes, or type resend to get another."));
+                 "comes, or type resend to get another; the code from your authenticator "
+                 "app or a recovery code works too."));
 }
 
 void test_conversation_failures(void**) {
@@ -657,6 +745,11 @@ int main() {
         cmocka_unit_test(test_unknown_user_is_user_unknown_even_with_nullok),
         cmocka_unit_test(test_locked),
         cmocka_unit_test(test_locked_at_complete),
+        cmocka_unit_test(test_text_not_sent_asks_for_another_code),
+        cmocka_unit_test(test_opted_out_number_says_start),
+        cmocka_unit_test(test_text_held_back_by_the_limits),
+        cmocka_unit_test(test_resend_after_text_not_sent),
+        cmocka_unit_test(test_code_verify_could_not_check),
         cmocka_unit_test(test_delivery_failed),
         cmocka_unit_test(test_other_begin_errors),
         cmocka_unit_test(test_malformed_begin_replies),

@@ -244,6 +244,13 @@ void challenges_round_trip(void** state) {
     assert_false(store->spend_resend("c1").has_value());
     assert_false(store->spend_attempt("nope").has_value());
 
+    // A text that did not go out leaves no step; one that did later sets it.
+    store->set_texted_step("c1", std::nullopt);
+    assert_false(store->get_challenge("c1")->texted_step.has_value());
+    store->set_texted_step("c2", 4321);
+    assert_true(store->get_challenge("c2")->texted_step == std::optional<std::uint64_t>(4321));
+    store->set_texted_step("nope", 1);  // a challenge gone meanwhile: nothing to set
+
     store->expire_challenges(1500);
     assert_false(store->get_challenge("c3").has_value());
     assert_true(store->delete_challenge("c1"));
