@@ -13,10 +13,11 @@ namespace err = protocol::error;
 using protocol::json;
 
 void Service::require_current_factor(const Caller& caller, const std::string& user, const json& p,
-                                     const char* code_field) {
-    if (caller.is_root()) return;
+                                     const char* code_field, Respond& respond,
+                                     std::function<void()> then) {
+    if (caller.is_root()) return then();
     auto e = store_.get_enrollment(user);
-    if (!e) return;  // a first enrollment has no factor to prove
+    if (!e) return then();  // a first enrollment has no factor to prove
     std::int64_t now = clock_();
     check_lock(user, now);
     auto given = params::optional_string(p, code_field, 64);
@@ -40,20 +41,32 @@ void Service::require_current_factor(const Caller& caller, const std::string& us
     if ((step && store_.use_step(user, *step)) || (!step && use_recovery_code(user, code.view()))) {
         if (challenge) challenges_.erase(challenge->id);
         store_.put_failures(user, FailureState{});
+        return then();
+    }
+    // With Twilio Verify, a code that is no app's may be the one Verify texted for the
+    // challenge: Verify checks it, without holding up the event loop.
+    if (!step && uses_verify() && challenge && challenge->delivery == Delivery::TextMessage &&
+        challenge->texted_step && is_code_shaped(code.view())) {
+        check_factor_verification(challenge->id, *e, caller.uid, std::move(code), respond,
+                                  std::move(then));
         return;
     }
+    throw wrong_factor_code(user, caller.uid, now);
+}
+
+Refusal Service::wrong_factor_code(const std::string& user, uid_t uid, std::int64_t now) {
     record_failure(user, now);
     log::warning("wrong code for a change of the second factor",
-                 {{"user", user}, {"by_uid", std::to_string(caller.uid)}});
+                 {{"user", user}, {"by_uid", std::to_string(uid)}});
     FailureState state = store_.get_failures(user);
     if (state.locked_until > now) {
         challenges_.erase_user(user);
-        throw Refusal{err::Locked,
-                      {{"user", user},
-                       {"lockedUntil", state.locked_until},
-                       {"message", "the account is locked after too many wrong codes"}}};
+        return Refusal{err::Locked,
+                       {{"user", user},
+                        {"lockedUntil", state.locked_until},
+                        {"message", "the account is locked after too many wrong codes"}}};
     }
-    throw Refusal{err::InvalidCode, {{"message", "invalid code of your current second factor"}}};
+    return Refusal{err::InvalidCode, {{"message", "invalid code of your current second factor"}}};
 }
 
 }  // namespace twofactor

@@ -46,14 +46,16 @@ void Service::regenerate_recovery_codes(const Caller& caller, const json& p, Res
     if (!store_.get_enrollment(user))
         throw Refusal{err::NotEnrolled,
                       {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
-    require_current_factor(caller, user, p, "code");
-    json codes = issue_recovery_codes(user);
-    log::notice(
-        "recovery codes replaced",
-        {{"event", "recovery_codes"}, {"user", user}, {"by_uid", std::to_string(caller.uid)}});
-    json reply = {{"user", user}, {"recoveryCodes", std::move(codes)}};
-    respond(protocol::make_reply(reply));
-    wipe_recovery_codes(reply);
+    require_current_factor(
+        caller, user, p, "code", respond, [this, user, uid = caller.uid, respond] {
+            json codes = issue_recovery_codes(user);
+            log::notice(
+                "recovery codes replaced",
+                {{"event", "recovery_codes"}, {"user", user}, {"by_uid", std::to_string(uid)}});
+            json reply = {{"user", user}, {"recoveryCodes", std::move(codes)}};
+            respond(protocol::make_reply(reply));
+            wipe_recovery_codes(reply);
+        });
 }
 
 void wipe_recovery_codes(json& reply) {

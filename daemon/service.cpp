@@ -48,8 +48,12 @@ void Service::handle(const Caller& caller, const protocol::Request& request, Res
             {{"method", request.method.substr(0, 200)}, {"message", "there is no such method"}}));
         return;
     }
+    guarded(respond, [&] { (this->*(handler->second))(caller, request.parameters, respond); });
+}
+
+void Service::guarded(Respond& respond, const std::function<void()>& work) {
     try {
-        (this->*(handler->second))(caller, request.parameters, respond);
+        work();
     } catch (const Refusal& refusal) {
         respond(protocol::make_error(refusal.error, refusal.parameters));
     } catch (const StoreUnavailable& e) {
@@ -247,41 +251,48 @@ void Service::enable(const Caller& caller, const json& p, Respond& respond) {
     if (!step)
         throw Refusal{err::InvalidCode,
                       {{"message", "invalid code: it does not match the secret"}}};
-    require_current_factor(caller, user, p, "currentCode");
-
     Enrollment e;
     e.user = user;
     e.secret = secret;
     e.mobile_phone = phone;
     e.delivery = *delivery;
     e.enabled_at = now;
-    store_.enable(e, *step);
-    challenges_.erase_user(user);
-    json recovery_codes = issue_recovery_codes(user);
-    log::notice("two-factor enabled", {{"event", "enable"},
-                                       {"user", user},
-                                       {"delivery", delivery_name(*delivery)},
-                                       {"by_uid", std::to_string(caller.uid)}});
-    json reply = {{"user", user},
-                  {"delivery", delivery_name(*delivery)},
-                  {"mobilePhone", phone.empty() ? json() : json(mask_phone(phone))},
-                  {"recoveryCodes", std::move(recovery_codes)}};
-    respond(protocol::make_reply(reply));
-    wipe_recovery_codes(reply);
+    // With Verify, a texted code of the current factor is checked later, by Twilio.
+    require_current_factor(
+        caller, user, p, "currentCode", respond,
+        [this, e = std::move(e), step = *step, uid = caller.uid, respond]() mutable {
+            store_.enable(e, step);
+            challenges_.erase_user(e.user);
+            json recovery_codes = issue_recovery_codes(e.user);
+            log::notice("two-factor enabled", {{"event", "enable"},
+                                               {"user", e.user},
+                                               {"delivery", delivery_name(e.delivery)},
+                                               {"by_uid", std::to_string(uid)}});
+            json reply = {
+                {"user", e.user},
+                {"delivery", delivery_name(e.delivery)},
+                {"mobilePhone", e.mobile_phone.empty() ? json() : json(mask_phone(e.mobile_phone))},
+                {"recoveryCodes", std::move(recovery_codes)}};
+            respond(protocol::make_reply(reply));
+            wipe_recovery_codes(reply);
+        });
 }
 
 void Service::disable(const Caller& caller, const json& p, Respond& respond) {
     params::only(p, {"user", "code", "twoFactorId"});
     std::string user = params::user_name(p);
     authorize(caller, user);
-    require_current_factor(caller, user, p, "code");
-    if (!store_.remove_enrollment(user))
-        throw Refusal{err::NotEnrolled,
-                      {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
-    challenges_.erase_user(user);
-    log::notice("two-factor disabled",
-                {{"event", "disable"}, {"user", user}, {"by_uid", std::to_string(caller.uid)}});
-    respond(protocol::make_reply({{"user", user}}));
+    require_current_factor(
+        caller, user, p, "code", respond, [this, user, uid = caller.uid, respond] {
+            if (!store_.remove_enrollment(user))
+                throw Refusal{
+                    err::NotEnrolled,
+                    {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
+            challenges_.erase_user(user);
+            log::notice("two-factor disabled",
+                        {{"event", "disable"}, {"user", user}, {"by_uid", std::to_string(uid)}});
+            respond(protocol::make_reply({{"user", user}}));
+        });
 }
 
 void Service::status(const Caller& caller, const json& p, Respond& respond) {

@@ -122,9 +122,20 @@ private:
     void check_verification(const std::string& id, const Enrollment& e, SecureString code,
                             const std::string& ip, Respond& respond);
     // factor_change.cpp: a non-root caller proves the current factor with `code_field` (and
-    // `twoFactorId` for a texted code). Consumes the code; a wrong one counts as a failure.
+    // `twoFactorId` for a texted code), then `then` makes the change (at once, or, for a code
+    // Twilio Verify texted, once Verify approved it). Consumes the code; a wrong one counts as
+    // a failure and is answered through `respond`.
     void require_current_factor(const Caller& caller, const std::string& user,
-                                const protocol::json& p, const char* code_field);
+                                const protocol::json& p, const char* code_field, Respond& respond,
+                                std::function<void()> then);
+    // A wrong code of the current factor: counts toward the lock; the refusal to send.
+    Refusal wrong_factor_code(const std::string& user, uid_t uid, std::int64_t now);
+    // verify.cpp: VerificationCheck for a factor change's texted code (challenge `id`).
+    void check_factor_verification(const std::string& id, const Enrollment& e, uid_t uid,
+                                   SecureString code, Respond& respond, std::function<void()> then);
+    // Runs `work`, answering a Refusal or a store failure through `respond` (also from a
+    // Twilio callback, outside handle()).
+    void guarded(Respond& respond, const std::function<void()>& work);
     // trust.cpp: what a Begin asks to be trusted for (empty when it may not ask), the end of
     // the live trust that lets it skip the code, recording one after a success, and the list
     // `status` shows.

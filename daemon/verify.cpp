@@ -145,4 +145,38 @@ void Service::check_verification(const std::string& id, const Enrollment& e, Sec
         });
 }
 
+void Service::check_factor_verification(const std::string& id, const Enrollment& e, uid_t uid,
+                                        SecureString code, Respond& respond,
+                                        std::function<void()> then) {
+    std::string user = e.user;
+    messenger_.check_verification(
+        e.mobile_phone, std::move(code),
+        [this, respond, then = std::move(then), id, user, uid](const SmsResult& result) mutable {
+            guarded(respond, [&] {
+                std::int64_t now = clock_();
+                if (result.accepted) {
+                    log::info("factor change approved by Verify",
+                              {{"user", user}, {"verification_sid", result.sid}});
+                    challenges_.erase(id);
+                    store_.put_failures(user, FailureState{});
+                    then();
+                    return;
+                }
+                if (result.http_status == 200 && result.status == "pending")
+                    throw wrong_factor_code(user, uid, now);
+                log_refusal(user, "verification not checked", result);
+                if (result.twilio_code == 20404 || result.http_status == 404) {
+                    challenges_.erase(id);
+                    return respond(expired(id));
+                }
+                if (result.twilio_code == 60202) {
+                    challenges_.erase(id);
+                    record_failure(user, now);
+                }
+                // Twilio could not say (or would check no more): nothing changes.
+                respond(verify_refusal(result));
+            });
+        });
+}
+
 }  // namespace twofactor

@@ -7,6 +7,8 @@ verification Verify would not start leaves the login to the app's and recovery c
 Authenticator codes are still checked locally, and lockout rules are unchanged."""
 
 import re
+import subprocess
+import time
 import urllib.parse
 
 from faults_support import NOT_TEXTED, NOT_TEXTED_PROMPT, PHONE, FaultTestCase, main
@@ -190,6 +192,81 @@ class VerifyLogins(VerifyTestCase):
         login.answer(totp(secret, offset=1))
         self.assertResult(login.finish(), "PAM_SUCCESS")
         self.assertEqual([r["resource"] for r in self.verify_requests()], ["Verifications"])
+
+
+class VerifyFactorChanges(VerifyTestCase):
+    """Issue 12: a user changing their own factor proves it with the code Verify texted (and its
+    twoFactorId), checked through VerificationCheck without holding up the daemon; a wrong one
+    counts as any wrong code."""
+
+    def begin_as(self, user):
+        rc, reply, err = self.h.ctl_json("login", user, as_user=user)
+        self.assertEqual(rc, 0, err)
+        return reply["twoFactorId"]
+
+    def test_disable_with_the_code_verify_texted(self):
+        user = self.enrolled_user()
+        two_factor_id = self.begin_as(user)
+        code = self.verify_code()
+        rc, reply, err = self.h.ctl_json("disable", user, "--two-factor-id", two_factor_id,
+                                         "--code", "000000" if code != "000000" else "111111",
+                                         as_user=user)
+        self.assertEqual((rc, reply["error"]), (1, "io.twofactor.InvalidCode"), (reply, err))
+        self.assertEqual(self.h.ctl_json("status", user)[1]["failures"], 1)
+        rc, out, err = self.h.ctl("disable", user, "--two-factor-id", two_factor_id, "--code",
+                                  code, as_user=user)
+        self.assertEqual(rc, 0, (out, err))
+        status = self.h.ctl_json("status", user)[1]
+        self.assertEqual((status["enabled"], status["failures"]), (False, 0), status)
+        self.assertEqual([(r["resource"], r["status"]) for r in self.verify_requests()],
+                         [("Verifications", 201), ("VerificationCheck", 200),
+                          ("VerificationCheck", 200)])
+
+    def test_new_recovery_codes_and_a_new_factor_with_the_code_verify_texted(self):
+        user = self.enrolled_user()
+        two_factor_id = self.begin_as(user)
+        rc, reply, err = self.h.ctl_json("recovery-codes", user, "--two-factor-id",
+                                         two_factor_id, "--code", self.verify_code(),
+                                         as_user=user)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(reply["recoveryCodes"]), 10, reply)
+        # The approved verification is gone: its code proves nothing twice.
+        rc, reply, err = self.h.ctl_json("recovery-codes", user, "--two-factor-id",
+                                         two_factor_id, "--code", "123456", as_user=user)
+        self.assertEqual(rc, 1, (reply, err))
+
+        two_factor_id = self.begin_as(user)
+        rc, new_secret, err = self.h.ctl_json("secret")
+        secret = new_secret["secret"]
+        rc, out, err = self.h.ctl("enable", user, "--delivery", "None", "--secret", secret,
+                                  "--code", totp(secret), "--current-code", self.verify_code(),
+                                  "--two-factor-id", two_factor_id, as_user=user)
+        self.assertEqual(rc, 0, (out, err))
+        self.assertEqual(self.h.ctl_json("status", user)[1]["delivery"], "None")
+
+    def test_a_slow_check_holds_up_no_other_call(self):
+        user = self.enrolled_user()
+        two_factor_id = self.begin_as(user)
+        code = self.verify_code()
+        self.h.behave(delay_ms=2500, times=1)  # the VerificationCheck answers late
+        slow = self.h.spawn_ctl("disable", user, "--two-factor-id", two_factor_id, "--code",
+                                code, as_user=user, stdin=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)  # the check is on its way, held up by the endpoint
+            started = time.monotonic()
+            rc, _, err = self.h.ctl_json("status", user)
+            fast = time.monotonic() - started
+            self.assertEqual(rc, 0, err)
+            self.assertLess(fast, 1.5, "a factor change's VerificationCheck held up the daemon")
+            self.assertEqual(slow.wait(timeout=30), 0)
+        finally:
+            if slow.poll() is None:
+                slow.kill()
+                slow.wait(timeout=10)
+            for stream in (slow.stdout, slow.stderr):
+                if stream:
+                    stream.close()
+        self.assertIs(self.h.ctl_json("status", user)[1]["enabled"], False)
 
 
 if __name__ == "__main__":

@@ -547,6 +547,40 @@ void a_call_after_a_text_not_taken_reads_a_working_code(void** state) {
     assert_ok(f.complete(id, code));
 }
 
+// Issue 12: the code Verify texted proves the factor for a change, checked by VerificationCheck
+// after the call returned; a wrong one counts as any wrong code.
+void a_verify_code_proves_the_factor_for_a_change(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.twilio.verify_service_sid = "VA" + std::string(32, 'a');
+    f.messenger.verify = true;
+    f.enroll_alice();
+    json begun = f.call(Fixture::alice(), method::Begin, {{"user", "alice"}});
+    const std::string id = begun["parameters"]["twoFactorId"];
+    auto disable = [&](const std::string& code, bool approved) {
+        std::optional<json> reply;
+        f.service->handle(
+            Fixture::alice(),
+            protocol::Request{method::Disable,
+                              {{"user", "alice"}, {"code", code}, {"twoFactorId", id}}},
+            [&reply](json message) { reply = std::move(message); });
+        assert_false(reply.has_value());  // answered once Verify answered
+        assert_string_equal(f.messenger.sent.back().body.c_str(), ("check:" + code).c_str());
+        SmsResult checked;
+        checked.accepted = approved;
+        checked.http_status = 200;
+        checked.status = approved ? "approved" : "pending";
+        f.messenger.answer(checked);
+        assert_true(reply.has_value());
+        return *reply;
+    };
+    assert_error(disable("424241", false), err::InvalidCode);
+    json state_now = f.call(Fixture::root(), method::Status, {{"user", "alice"}});
+    assert_int_equal(state_now["parameters"]["failures"].get<int>(), 1);
+    assert_ok(disable("424242", true));
+    state_now = f.call(Fixture::root(), method::Status, {{"user", "alice"}});
+    assert_false(state_now["parameters"]["enabled"].get<bool>());
+}
+
 void wrong_codes_after_a_text_not_taken_lock(void** state) {
     Fixture& f = fixture(state);
     f.settings.login.lockout_failures = 2;
@@ -1040,6 +1074,8 @@ int main() {
         cmocka_unit_test_setup_teardown(a_call_after_a_text_not_taken_reads_a_working_code, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(wrong_codes_after_a_text_not_taken_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_verify_code_proves_the_factor_for_a_change, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(a_verification_not_started_keeps_the_challenge, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(too_many_logins_begun_are_refused, setup, teardown),
