@@ -15,6 +15,7 @@ apt-get install -y -q --no-install-recommends \
     libqrencode-dev qrencode zbar-tools \
     python3 python3-pexpect sqlite3 \
     pamtester libpam-wrapper openssh-server openssh-client sudo expect passwd util-linux \
+    dbus-daemon polkitd pkexec \
     valgrind systemd clang libclang-rt-14-dev llvm \
     libpam-google-authenticator libpam-oath \
     debhelper devscripts lintian fakeroot dpkg-dev pandoc man-db
