@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "daemon/log.h"
@@ -52,6 +53,8 @@ namespace {
 
 constexpr std::int64_t kWindowSeconds = 60;
 std::unique_ptr<LogBudget> g_budget;
+// Callers' lines are counted from every store thread.
+std::mutex g_budget_mutex;
 
 std::int64_t monotonic_seconds() {
     timespec ts{};
@@ -66,10 +69,12 @@ void limit_callers(int lines_per_minute) {
 }
 
 bool from_caller(uid_t uid) {
+    std::lock_guard lock(g_budget_mutex);
     return !g_budget || g_budget->admit(uid, monotonic_seconds());
 }
 
 void sweep_callers() {
+    std::lock_guard lock(g_budget_mutex);
     if (g_budget) g_budget->sweep(monotonic_seconds());
 }
 

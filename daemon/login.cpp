@@ -33,6 +33,11 @@ TextOptions text_options(const Challenge& c, std::int64_t now,
     return options;
 }
 
+// A success resets the failures; a user with none (the usual login) costs no statement.
+bool has_failures(const FailureState& state) {
+    return state.failures != 0 || state.first_failure != 0 || state.locked_until != 0;
+}
+
 }  // namespace
 
 std::uint64_t Service::next_unused_step(const std::string& user, std::uint64_t from) {
@@ -46,8 +51,8 @@ std::uint64_t Service::next_unused_step(const std::string& user, std::uint64_t f
     return step;
 }
 
-std::optional<std::uint64_t> Service::accepted_step(const Enrollment& e, const Challenge* challenge,
-                                                    std::string_view code, std::int64_t now) {
+std::optional<std::uint64_t> Service::matching_step(const Enrollment& e, const Challenge* challenge,
+                                                    std::string_view code, std::int64_t now) const {
     if (!is_code_shaped(code)) return std::nullopt;
     std::optional<std::uint64_t> match;
     // With Verify, the challenge's step only marks that Verify sent its own code.
@@ -59,12 +64,18 @@ std::optional<std::uint64_t> Service::accepted_step(const Enrollment& e, const C
     for (std::uint64_t s = current - 1; s <= current + 1; ++s) {
         if (!match && codes_equal(code, totp_code(e.secret.view(), s))) match = s;
     }
+    return match;
+}
+
+std::optional<std::uint64_t> Service::accepted_step(const Enrollment& e, const Challenge* challenge,
+                                                    std::string_view code, std::int64_t now) {
+    auto match = matching_step(e, challenge, code, now);
     if (match && store_.step_used(e.user, *match)) return std::nullopt;
     return match;
 }
 
-void Service::record_failure(const std::string& user, std::int64_t now, std::string_view rhost,
-                             std::string_view service) {
+FailureState Service::record_failure(const std::string& user, std::int64_t now,
+                                     std::string_view rhost, std::string_view service) {
     // One statement in the store: wrong codes typed on several hosts at once all count.
     const LockoutPolicy policy{settings_.login.lockout_failures, settings_.login.lockout_window,
                                settings_.login.lockout_duration};
@@ -76,6 +87,7 @@ void Service::record_failure(const std::string& user, std::int64_t now, std::str
                       {"rhost", rhost},
                       {"service", service},
                       {"failures", std::to_string(state.failures)}});
+    return state;
 }
 
 void Service::begin(const Caller& caller, const json& p, Respond& respond) {
@@ -90,11 +102,13 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     const TrustRequest trust = trust_request(caller, p, service, ip, tty);
     std::int64_t now = clock_();
 
-    auto e = store_.get_enrollment(user);
+    // The enrollment and the failures in one read.
+    LoginState state = store_.login_state(user);
+    auto& e = state.enrollment;
     if (!e)
         throw Refusal{err::NotEnrolled,
                       {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
-    check_lock(user, now);
+    check_lock(user, state.failures, now);
     // After the lock check: a locked account is never let in by a trust.
     if (auto until = trusted_until(user, trust, now)) {
         log::notice("two-factor login trusted", {{"user", user},
@@ -105,6 +119,9 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
             protocol::make_reply({{"user", user}, {"trusted", true}, {"trustedUntil", *until}}));
         return;
     }
+    // A texted login holds the limits from their check to the count of its text, and with them
+    // the choice of its step; an app user's, only its check and count of challenges begun.
+    std::unique_lock limits(limits_mutex_);
     // Whatever the delivery: an app user's challenges cost no text, but each is a log line.
     // This limit protects the daemon's journal: it stays a refusal.
     if (auto wait = challenge_starts_.retry_after(user, now))
@@ -115,6 +132,7 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     // A text limit reached holds the text back, not the login: the app and recovery codes work.
     const std::int64_t text_wait =
         e->delivery == Delivery::TextMessage ? text_limits_wait(user, now) : 0;
+    if (e->delivery != Delivery::TextMessage || text_wait > 0) limits.unlock();
 
     const auto& login = settings_.login;
     // A step no other open challenge of this user holds and no login used: sudo typed seconds
@@ -155,12 +173,14 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     }
     if (uses_verify()) {
         record_text(user, now);
+        limits.unlock();
         begin_verification(c, *e, *step, text_options(c, now, caller_timeout), std::move(reply),
                            respond);
         return;
     }
 
     record_text(user, now);
+    limits.unlock();
     std::string code = totp_code(e->secret.view(), *step);
     std::string id = c.id;
     send_text(e->mobile_phone, code, user, text_options(c, now, caller_timeout),
@@ -201,6 +221,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
         err::RateLimited,
         {{"retryAfter", c->expires_at - now}, {"message", "the code was resent too many times"}}};
     if (c->resends_left <= 0) throw resent_too_often;
+    std::unique_lock limits(limits_mutex_);
     check_text_limits(c->user, now);
     auto e = store_.get_enrollment(c->user);
     if (!e) throw not_found(id);
@@ -208,7 +229,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     if (!store_.spend_resend(id)) throw resent_too_often;
     record_text(c->user, now);
     // After a text that did not go out, the challenge holds no step: this text (or call) picks
-    // one.
+    // one, still under the limits' lock, so that two at once never pick the same.
     const bool had_step = c->texted_step.has_value();
     const std::uint64_t step =
         had_step ? *c->texted_step : next_unused_step(c->user, totp_step(now));
@@ -222,6 +243,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     }
     // Held before the text leaves: the code may be typed as soon as it arrives.
     if (!had_step) store_.set_texted_step(id, step);
+    limits.unlock();
     std::string code = totp_code(e->secret.view(), step);
     std::string masked = mask_phone(e->mobile_phone);
     send_text(
@@ -249,32 +271,32 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     if (!c) throw not_found(id);
     authorize(caller, c->user);
     std::string user = c->user;
-    check_lock(user, now);
-    auto e = store_.get_enrollment(user);
+    LoginState state = store_.login_state(user);
+    check_lock(user, state.failures, now);
+    auto& e = state.enrollment;
     if (!e) {
         challenges_.erase(id);
         throw not_found(id);
     }
 
-    auto step = accepted_step(*e, &*c, code.view(), now);
-    // use_step is the single-use guard: of two logins racing with one code, one wins.
-    if (step && store_.use_step(user, *step)) {
+    // use_step is the single-use guard: of two logins racing with one code, one wins, and a
+    // step used before matches nothing.
+    if (auto step = matching_step(*e, &*c, code.view(), now);
+        step && store_.use_step(user, *step)) {
         challenges_.erase(id);
-        store_.put_failures(user, FailureState{});
+        if (has_failures(state.failures)) store_.put_failures(user, FailureState{});
         log::notice("two-factor login succeeded", {{"user", user}, {"ip", ip}});
         remember_trust(*c, now);
         respond(protocol::make_reply({{"user", user}}));
         return;
     }
-    if (!step) {
-        if (auto left = use_recovery_code(user, code.view())) {
-            challenges_.erase(id);
-            store_.put_failures(user, FailureState{});
-            log::notice("two-factor login succeeded with a recovery code",
-                        {{"user", user}, {"ip", ip}});
-            respond(protocol::make_reply({{"user", user}, {"recoveryCodesLeft", *left}}));
-            return;
-        }
+    if (auto left = use_recovery_code(user, code.view())) {
+        challenges_.erase(id);
+        if (has_failures(state.failures)) store_.put_failures(user, FailureState{});
+        log::notice("two-factor login succeeded with a recovery code",
+                    {{"user", user}, {"ip", ip}});
+        respond(protocol::make_reply({{"user", user}, {"recoveryCodesLeft", *left}}));
+        return;
     }
 
     // With Twilio Verify, a code that is no app's is Verify's to check, once Verify sent one.
@@ -295,10 +317,9 @@ Refusal Service::wrong_code(Challenge& c, const std::string& ip, std::int64_t no
     const std::string rhost = ip.empty() ? c.ip_address : ip;
     const std::string service = c.service;
     if (left <= 0) challenges_.erase(id);
-    record_failure(user, now, rhost, service);
+    const FailureState state = record_failure(user, now, rhost, service);
     log::warning("wrong two-factor code",
                  {{"user", user}, {"ip", ip}, {"attempts_left", std::to_string(left)}});
-    FailureState state = store_.get_failures(user);
     if (state.locked_until > now) {
         challenges_.erase_user(user);
         return Refusal{err::Locked,

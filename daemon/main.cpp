@@ -251,7 +251,10 @@ int run(const Options& options) {
     {
         TwilioClient twilio(loop, settings.twilio);
         // Stopped (joined) right after the loop, while the service its jobs use still exists.
-        StoreThread store_thread(loop);
+        // PostgreSQL: one thread per connection; SQLite: one, its connection's only user.
+        StoreThread store_thread(loop, settings.store.backend == StoreSettings::Backend::Postgresql
+                                           ? settings.store.connections
+                                           : 1);
         LoopMessenger messenger(store_thread, twilio);
         Service service(settings, store, messenger, unix_now);
         ThreadedService threaded(loop, store_thread, service,

@@ -88,7 +88,11 @@ std::string Service::normalize_number(const std::string& input) const {
 }
 
 void Service::check_lock(const std::string& user, std::int64_t now) {
-    FailureState state = store_.get_failures(user);
+    check_lock(user, store_.get_failures(user), now);
+}
+
+void Service::check_lock(const std::string& user, const FailureState& state,
+                         std::int64_t now) const {
     if (state.locked_until > now)
         throw Refusal{err::Locked,
                       {{"user", user},
@@ -189,6 +193,7 @@ void Service::send_setup_code(const Caller& caller, const json& p, Respond& resp
                 err::PermissionDenied,
                 {{"message", "only root may send codes to a number once your account is enabled"}}};
     }
+    std::unique_lock limits(limits_mutex_);
     check_setup_text_limits(caller, phone, now);
     record_setup_text(caller, phone, now);
 
@@ -199,6 +204,7 @@ void Service::send_setup_code(const Caller& caller, const json& p, Respond& resp
     auto& sent = setup_texts_[std::string(reinterpret_cast<char*>(digest), sizeof(digest))];
     sent.emplace_back(step, now);
     if (sent.size() > 8) sent.erase(sent.begin());
+    limits.unlock();
 
     std::string masked = mask_phone(phone);
     TextOptions options;
@@ -233,6 +239,7 @@ void Service::enable(const Caller& caller, const json& p, Respond& respond) {
     std::int64_t now = clock_();
     std::optional<std::uint64_t> step;
     if (is_code_shaped(code.view())) {
+        std::lock_guard limits(limits_mutex_);
         unsigned char digest[SHA256_DIGEST_LENGTH];
         SHA256(reinterpret_cast<const unsigned char*>(secret.c_str()), secret.size(), digest);
         auto sent = setup_texts_.find(std::string(reinterpret_cast<char*>(digest), sizeof(digest)));
@@ -332,6 +339,7 @@ void Service::housekeeping() {
     challenges_.expire(now);
     store_.expire_trusts(now);
     store_.prune_events(now - 3600);
+    std::unique_lock limits(limits_mutex_);
     enroll_texts_.sweep(now);
     number_texts_.sweep(now);
     all_texts_.sweep(now);
@@ -345,6 +353,7 @@ void Service::housekeeping() {
         });
         it = sent.empty() ? setup_texts_.erase(it) : std::next(it);
     }
+    limits.unlock();
     // A step older than the longest a challenge lives can match nothing any more.
     std::uint64_t horizon =
         static_cast<std::uint64_t>(settings_.login.challenge_lifetime / kStepSeconds + 4);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,7 @@ private:
     void authorize(const Caller& caller, const std::string& user) const;
     std::string normalize_number(const std::string& input) const;
     void check_lock(const std::string& user, std::int64_t now);
+    void check_lock(const std::string& user, const FailureState& state, std::int64_t now) const;
     void check_text_limits(const std::string& user_key, std::int64_t now);
     // Seconds until the text limits let the user (or "uid:N") be texted again; 0 when now.
     std::int64_t text_limits_wait(const std::string& user_key, std::int64_t now);
@@ -97,11 +99,16 @@ private:
     void record_setup_text(const Caller& caller, const std::string& phone, std::int64_t now);
     static std::string number_key(const Caller& caller, const std::string& phone);
     std::uint64_t next_unused_step(const std::string& user, std::uint64_t from);
+    // The step whose code `code` is (the challenge's texted one, or one an app shows now), used
+    // or not; accepted_step: only if it is not used yet.
+    std::optional<std::uint64_t> matching_step(const Enrollment& e, const Challenge* challenge,
+                                               std::string_view code, std::int64_t now) const;
     std::optional<std::uint64_t> accepted_step(const Enrollment& e, const Challenge* challenge,
                                                std::string_view code, std::int64_t now);
-    // The remote host and PAM service, when known, go into the lockout's audit event.
-    void record_failure(const std::string& user, std::int64_t now, std::string_view rhost = {},
-                        std::string_view service = {});
+    // The remote host and PAM service, when known, go into the lockout's audit event. Returns
+    // the state the store counted.
+    FailureState record_failure(const std::string& user, std::int64_t now,
+                                std::string_view rhost = {}, std::string_view service = {});
     // A wrong code for challenge `c`: costs a try, counts toward the lock; the refusal to send.
     Refusal wrong_code(Challenge& c, const std::string& ip, std::int64_t now);
 
@@ -163,6 +170,10 @@ private:
     RateLimiter challenge_starts_;   // per user, per minute, any delivery
     // Setup codes texted per secret (keyed by the secret's SHA-256), with when they were sent.
     std::map<std::string, std::vector<std::pair<std::uint64_t, std::int64_t>>> setup_texts_;
+    // Calls run on several store threads at once: the limits above and setup_texts_ are read and
+    // written under this lock, and a limit's check and its count are one hold of it, so that
+    // concurrent calls are counted as if they came one after another.
+    std::mutex limits_mutex_;
 };
 
 }  // namespace twofactor

@@ -39,7 +39,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"lockout", {"failures", "window", "duration"}},
     {"trust", {"max_seconds"}},
     {"store", {"backend", "timeout"}},
-    {"postgresql", {"conninfo", "password_file", "connect_timeout"}},
+    {"postgresql", {"conninfo", "password_file", "connect_timeout", "connections"}},
 };
 
 class Reader {
@@ -220,6 +220,7 @@ void read_store(const Reader& r, StoreSettings& store) {
     r.number("store", "timeout", store.timeout, 1, 300);
     r.text("postgresql", "conninfo", store.conninfo);
     r.number("postgresql", "connect_timeout", store.connect_timeout, 1, 60);
+    r.number("postgresql", "connections", store.connections, 1, 64);
     std::string password_file;
     r.text("postgresql", "password_file", password_file);
     if (!password_file.empty()) store.password = SecureString(read_secret_file(password_file));

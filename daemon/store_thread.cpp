@@ -5,6 +5,7 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <stdexcept>
@@ -15,7 +16,7 @@
 
 namespace twofactor {
 
-StoreThread::StoreThread(sd_event* loop) {
+StoreThread::StoreThread(sd_event* loop, int threads) {
     eventfd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (eventfd_ < 0)
         throw std::runtime_error("cannot create the store thread's eventfd: " + errno_text(errno));
@@ -24,7 +25,14 @@ StoreThread::StoreThread(sd_event* loop) {
         ::close(eventfd_);
         throw std::runtime_error("cannot watch the store thread's eventfd: " + errno_text(-r));
     }
-    thread_ = std::thread([this] { work(); });
+    try {
+        for (int i = 0; i < std::max(threads, 1); ++i) threads_.emplace_back([this] { work(); });
+    } catch (...) {
+        stop();
+        sd_event_source_disable_unref(source_);
+        ::close(eventfd_);
+        throw;
+    }
 }
 
 StoreThread::~StoreThread() {
@@ -39,7 +47,9 @@ void StoreThread::stop() {
         stopping_ = true;
     }
     wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    for (auto& thread : threads_) {
+        if (thread.joinable()) thread.join();
+    }
 }
 
 void StoreThread::submit(Job job) {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The thread the store runs on: the service's handlers, and with them every database call, run
-// here in order, off the sd-event loop, so a slow or unreachable PostgreSQL never stalls the
-// socket, the timers or the Twilio transfers. Results come back to the loop through an eventfd.
+// The threads the store runs on: the service's handlers, and with them every database call, run
+// here, off the sd-event loop, so a slow or unreachable PostgreSQL never stalls the socket, the
+// timers or the Twilio transfers. One thread takes the jobs in order; several (one per PostgreSQL
+// connection) take them in order but run them at once. Results come back to the loop through an
+// eventfd.
 #pragma once
 
 #include <condition_variable>
@@ -9,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 typedef struct sd_event sd_event;
 typedef struct sd_event_source sd_event_source;
@@ -19,17 +22,18 @@ class StoreThread {
 public:
     using Job = std::function<void()>;
 
-    // Starts the thread. Throws std::runtime_error when the eventfd or its source fail.
-    explicit StoreThread(sd_event* loop);
+    // Starts `threads` threads (at least one). Throws std::runtime_error when the eventfd or its
+    // source fail.
+    explicit StoreThread(sd_event* loop, int threads = 1);
     // stop(), then closes the eventfd.
     ~StoreThread();
-    // Lets the running job finish, drops the queued ones, joins. Idempotent. Call it before
+    // Lets the running jobs finish, drops the queued ones, joins. Idempotent. Call it before
     // what the jobs use is destroyed.
     void stop();
     StoreThread(const StoreThread&) = delete;
     StoreThread& operator=(const StoreThread&) = delete;
 
-    // From any thread: runs `job` on the store thread, after those submitted before it.
+    // From any thread: runs `job` on a store thread, started after those submitted before it.
     void submit(Job job);
     // From any thread: runs `job` on the event loop, soon.
     void to_loop(Job job);
@@ -48,7 +52,7 @@ private:
     int eventfd_ = -1;
     sd_event_source* source_ = nullptr;
 
-    std::thread thread_;
+    std::vector<std::thread> threads_;
 };
 
 }  // namespace twofactor

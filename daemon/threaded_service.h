@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The service as the event loop sees it: each call goes to the store thread, its answer comes
+// The service as the event loop sees it: each call goes to a store thread, its answer comes
 // back to the loop, and a call whose store work has not ended within the store's timeout is
 // answered Unavailable (and skipped if it has not started by then). A text the call sent is
 // waited for on Twilio's own deadline, not the store's. Texts the service sends from
-// the store thread leave through the loop's Messenger, and their results come back the same way.
+// a store thread leave through the loop's Messenger, and their results come back the same way.
 #pragma once
 
 #include <chrono>
@@ -16,7 +16,7 @@
 
 namespace twofactor {
 
-// A Messenger for the store thread: sends on the loop through `real`, reports on the thread.
+// A Messenger for the store threads: sends on the loop through `real`, reports on a store thread.
 class LoopMessenger final : public Messenger {
 public:
     LoopMessenger(StoreThread& thread, Messenger& real) : thread_(thread), real_(real) {}
@@ -30,7 +30,7 @@ public:
     void check_verification(const std::string& to, SecureString code, Callback done) override;
 
 private:
-    // `done` wrapped so that it runs on the store thread, whichever thread reports.
+    // `done` wrapped so that it runs on a store thread, whichever thread reports.
     Callback on_thread(Callback done);
 
     StoreThread& thread_;

@@ -47,14 +47,16 @@ FailureState read_failures(const pg::Result& r) {
 }  // namespace
 
 PostgresStore::PostgresStore(const StoreSettings& settings, const Cipher& cipher)
-    : cipher_(cipher), db_(settings.conninfo, settings.password, settings.connect_timeout) {
-    db_.connect();
-    migrate_postgresql(db_);
+    : cipher_(cipher),
+      pool_(settings.conninfo, settings.password, settings.connect_timeout, settings.connections) {
+    auto db = pool_.lease();
+    db->connect();
+    migrate_postgresql(*db);
 }
 
 void PostgresStore::put_enrollment(const Enrollment& e) {
     const auto sealed = sealing::seal(cipher_, e);
-    db_.exec(
+    pool_.lease()->exec(
         "INSERT INTO users (name, secret, phone, delivery, enabled_at) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET "
         "secret = excluded.secret, phone = excluded.phone, "
@@ -71,21 +73,21 @@ void PostgresStore::clear_user(const std::string& user) {
           "DELETE FROM failures WHERE user_name = $1",
           "DELETE FROM challenges WHERE user_name = $1", "DELETE FROM trusts WHERE user_name = $1",
           "DELETE FROM recovery_codes WHERE user_name = $1"})
-        db_.exec(sql, {Param::text(user)}, "clear the state of " + user);
+        pool_.lease()->exec(sql, {Param::text(user)}, "clear the state of " + user);
 }
 
 void PostgresStore::enable(const Enrollment& e, std::uint64_t accepted_step) {
-    pg::Transaction transaction(db_);
+    // The statements below, other store calls among them, run on this thread's one connection.
+    auto db = pool_.lease();
+    pg::Transaction transaction(*db);
     clear_user(e.user);
     put_enrollment(e);
     use_step(e.user, accepted_step);
     transaction.commit();
 }
 
-std::optional<Enrollment> PostgresStore::get_enrollment(const std::string& user) const {
-    auto r = db_.exec("SELECT secret, phone, delivery, enabled_at FROM users WHERE name = $1",
-                      {Param::text(user)}, "read enrollment for " + user);
-    if (r.rows() == 0) return std::nullopt;
+// The enrollment in the row's columns 0 to 3 (secret, phone, delivery, enabled_at).
+Enrollment PostgresStore::open_enrollment(const std::string& user, const pg::Result& r) const {
     const std::string secret = r.bytes(0, 0);
     std::optional<std::string> phone;
     if (!r.is_null(0, 1)) phone = r.bytes(0, 1);
@@ -94,9 +96,38 @@ std::optional<Enrollment> PostgresStore::get_enrollment(const std::string& user)
     return sealing::open(cipher_, user, secret, phone_view, r.text(0, 2), r.number(0, 3));
 }
 
+std::optional<Enrollment> PostgresStore::get_enrollment(const std::string& user) const {
+    auto r =
+        pool_.lease()->exec("SELECT secret, phone, delivery, enabled_at FROM users WHERE name = $1",
+                            {Param::text(user)}, "read enrollment for " + user);
+    if (r.rows() == 0) return std::nullopt;
+    return open_enrollment(user, r);
+}
+
+LoginState PostgresStore::login_state(const std::string& user) {
+    // One row whatever there is: NULL enrollment columns when not enrolled, NULL failure
+    // columns when there are none.
+    auto r = pool_.lease()->exec(
+        "SELECT u.secret, u.phone, u.delivery, u.enabled_at, "
+        "f.failures, f.first_failure, f.locked_until "
+        "FROM (SELECT $1::text AS name) AS k "
+        "LEFT JOIN users AS u ON u.name = k.name "
+        "LEFT JOIN failures AS f ON f.user_name = k.name",
+        {Param::text(user)}, "read enrollment and failures of " + user);
+    LoginState state;
+    if (!r.is_null(0, 0)) state.enrollment = open_enrollment(user, r);
+    if (!r.is_null(0, 4)) {
+        state.failures.failures = sealing::clamp_int(r.number(0, 4));
+        state.failures.first_failure = r.number(0, 5);
+        state.failures.locked_until = r.number(0, 6);
+    }
+    return state;
+}
+
 bool PostgresStore::remove_enrollment(const std::string& user) {
-    pg::Transaction transaction(db_);
-    auto r = db_.exec("DELETE FROM users WHERE name = $1", {Param::text(user)},
+    auto db = pool_.lease();
+    pg::Transaction transaction(*db);
+    auto r = db->exec("DELETE FROM users WHERE name = $1", {Param::text(user)},
                       "remove enrollment for " + user);
     clear_user(user);
     transaction.commit();
@@ -104,7 +135,7 @@ bool PostgresStore::remove_enrollment(const std::string& user) {
 }
 
 std::int64_t PostgresStore::count(const char* sql, std::string_view operation) const {
-    return db_.exec(sql, {}, operation).number(0, 0);
+    return pool_.lease()->exec(sql, {}, operation).number(0, 0);
 }
 
 std::int64_t PostgresStore::count_enrollments() const {
@@ -114,7 +145,7 @@ std::int64_t PostgresStore::count_enrollments() const {
 bool PostgresStore::use_step(const std::string& user, std::uint64_t step) {
     // One statement against the primary key: of two hosts accepting the same step at the same
     // moment, exactly one inserts the row.
-    auto r = db_.exec(
+    auto r = pool_.lease()->exec(
         "INSERT INTO used_steps (user_name, step) VALUES ($1, $2) "
         "ON CONFLICT (user_name, step) DO NOTHING",
         {Param::text(user), Param::number(sealing::step_value(step))},
@@ -123,32 +154,32 @@ bool PostgresStore::use_step(const std::string& user, std::uint64_t step) {
 }
 
 bool PostgresStore::step_used(const std::string& user, std::uint64_t step) {
-    auto r = db_.exec("SELECT 1 FROM used_steps WHERE user_name = $1 AND step = $2",
-                      {Param::text(user), Param::number(sealing::step_value(step))},
-                      "look up used step for " + user);
+    auto r = pool_.lease()->exec("SELECT 1 FROM used_steps WHERE user_name = $1 AND step = $2",
+                                 {Param::text(user), Param::number(sealing::step_value(step))},
+                                 "look up used step for " + user);
     return r.rows() > 0;
 }
 
 void PostgresStore::prune_steps(std::uint64_t before) {
-    db_.exec("DELETE FROM used_steps WHERE step < $1", {Param::number(sealing::step_bound(before))},
-             "prune used steps");
+    pool_.lease()->exec("DELETE FROM used_steps WHERE step < $1",
+                        {Param::number(sealing::step_bound(before))}, "prune used steps");
 }
 
 FailureState PostgresStore::get_failures(const std::string& user) {
-    auto r =
-        db_.exec("SELECT failures, first_failure, locked_until FROM failures WHERE user_name = $1",
-                 {Param::text(user)}, "read failures of " + user);
+    auto r = pool_.lease()->exec(
+        "SELECT failures, first_failure, locked_until FROM failures WHERE user_name = $1",
+        {Param::text(user)}, "read failures of " + user);
     if (r.rows() == 0) return {};
     return read_failures(r);
 }
 
 void PostgresStore::put_failures(const std::string& user, const FailureState& state) {
     if (state.failures == 0 && state.first_failure == 0 && state.locked_until == 0) {
-        db_.exec("DELETE FROM failures WHERE user_name = $1", {Param::text(user)},
-                 "clear failures of " + user);
+        pool_.lease()->exec("DELETE FROM failures WHERE user_name = $1", {Param::text(user)},
+                            "clear failures of " + user);
         return;
     }
-    db_.exec(
+    pool_.lease()->exec(
         "INSERT INTO failures (user_name, failures, first_failure, locked_until) "
         "VALUES ($1, $2, $3, $4) ON CONFLICT (user_name) DO UPDATE SET "
         "failures = excluded.failures, first_failure = excluded.first_failure, "
@@ -162,7 +193,7 @@ FailureState PostgresStore::add_failure(const std::string& user, std::int64_t no
                                         const LockoutPolicy& policy) {
     // $2 now, $3 failures that lock, $4 window, $5 lock duration. The upsert takes the row lock,
     // so wrong codes typed on several hosts at once each count.
-    auto r = db_.exec(
+    auto r = pool_.lease()->exec(
         "INSERT INTO failures AS f (user_name, failures, first_failure, locked_until) "
         "VALUES ($1, 1, $2::bigint, CASE WHEN 1 >= $3::integer THEN $2::bigint + $5::bigint "
         "ELSE 0 END) "
@@ -182,7 +213,7 @@ FailureState PostgresStore::add_failure(const std::string& user, std::int64_t no
 }
 
 void PostgresStore::put_challenge(const Challenge& c) {
-    db_.exec(
+    pool_.lease()->exec(
         "INSERT INTO challenges (id, user_name, delivery, texted_step, expires_at, "
         "attempts_left, resends_left, ip_address, service, trust_seconds, origin) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -197,7 +228,7 @@ void PostgresStore::put_challenge(const Challenge& c) {
 std::optional<Challenge> PostgresStore::get_challenge(const std::string& id) {
     const std::string sql =
         std::string("SELECT ") + kChallengeColumns + " FROM challenges WHERE id = $1";
-    auto r = db_.exec(sql.c_str(), {Param::text(id)}, "read a challenge");
+    auto r = pool_.lease()->exec(sql.c_str(), {Param::text(id)}, "read a challenge");
     if (r.rows() == 0) return std::nullopt;
     return read_challenge(r, 0);
 }
@@ -205,29 +236,32 @@ std::optional<Challenge> PostgresStore::get_challenge(const std::string& id) {
 std::vector<Challenge> PostgresStore::challenges_of(const std::string& user) {
     const std::string sql =
         std::string("SELECT ") + kChallengeColumns + " FROM challenges WHERE user_name = $1";
-    auto r = db_.exec(sql.c_str(), {Param::text(user)}, "read the challenges of " + user);
+    auto r =
+        pool_.lease()->exec(sql.c_str(), {Param::text(user)}, "read the challenges of " + user);
     std::vector<Challenge> found;
     for (int row = 0; row < r.rows(); ++row) found.push_back(read_challenge(r, row));
     return found;
 }
 
 bool PostgresStore::delete_challenge(const std::string& id) {
-    return db_.exec("DELETE FROM challenges WHERE id = $1", {Param::text(id)}, "delete a challenge")
+    return pool_.lease()
+               ->exec("DELETE FROM challenges WHERE id = $1", {Param::text(id)},
+                      "delete a challenge")
                .affected() > 0;
 }
 
 void PostgresStore::delete_challenges_of(const std::string& user) {
-    db_.exec("DELETE FROM challenges WHERE user_name = $1", {Param::text(user)},
-             "delete the challenges of " + user);
+    pool_.lease()->exec("DELETE FROM challenges WHERE user_name = $1", {Param::text(user)},
+                        "delete the challenges of " + user);
 }
 
 void PostgresStore::expire_challenges(std::int64_t now) {
-    db_.exec("DELETE FROM challenges WHERE expires_at <= $1", {Param::number(now)},
-             "expire challenges");
+    pool_.lease()->exec("DELETE FROM challenges WHERE expires_at <= $1", {Param::number(now)},
+                        "expire challenges");
 }
 
 std::optional<int> PostgresStore::spend_attempt(const std::string& id) {
-    auto r = db_.exec(
+    auto r = pool_.lease()->exec(
         "UPDATE challenges SET attempts_left = attempts_left - 1 "
         "WHERE id = $1 AND attempts_left > 0 RETURNING attempts_left",
         {Param::text(id)}, "spend a challenge's attempt");
@@ -236,7 +270,7 @@ std::optional<int> PostgresStore::spend_attempt(const std::string& id) {
 }
 
 std::optional<int> PostgresStore::spend_resend(const std::string& id) {
-    auto r = db_.exec(
+    auto r = pool_.lease()->exec(
         "UPDATE challenges SET resends_left = resends_left - 1 "
         "WHERE id = $1 AND resends_left > 0 RETURNING resends_left",
         {Param::text(id)}, "spend a challenge's resend");
@@ -245,9 +279,10 @@ std::optional<int> PostgresStore::spend_resend(const std::string& id) {
 }
 
 void PostgresStore::set_texted_step(const std::string& id, std::optional<std::uint64_t> step) {
-    db_.exec("UPDATE challenges SET texted_step = $2 WHERE id = $1",
-             {Param::text(id), step ? Param::number(sealing::step_value(*step)) : Param::null()},
-             "set a challenge's texted step");
+    pool_.lease()->exec(
+        "UPDATE challenges SET texted_step = $2 WHERE id = $1",
+        {Param::text(id), step ? Param::number(sealing::step_value(*step)) : Param::null()},
+        "set a challenge's texted step");
 }
 
 std::int64_t PostgresStore::count_challenges() {
@@ -255,23 +290,24 @@ std::int64_t PostgresStore::count_challenges() {
 }
 
 void PostgresStore::record_event(const std::string& key, std::int64_t at) {
-    db_.exec("INSERT INTO events (key, at) VALUES ($1, $2)", {Param::text(key), Param::number(at)},
-             "record an event");
+    pool_.lease()->exec("INSERT INTO events (key, at) VALUES ($1, $2)",
+                        {Param::text(key), Param::number(at)}, "record an event");
 }
 
 WindowCount PostgresStore::count_events(const std::string& key, std::int64_t since) {
-    auto r =
-        db_.exec("SELECT count(*), coalesce(min(at), 0) FROM events WHERE key = $1 AND at > $2",
-                 {Param::text(key), Param::number(since)}, "count events");
+    auto r = pool_.lease()->exec(
+        "SELECT count(*), coalesce(min(at), 0) FROM events WHERE key = $1 AND at > $2",
+        {Param::text(key), Param::number(since)}, "count events");
     return {r.number(0, 0), r.number(0, 1)};
 }
 
 void PostgresStore::prune_events(std::int64_t before) {
-    db_.exec("DELETE FROM events WHERE at <= $1", {Param::number(before)}, "prune events");
+    pool_.lease()->exec("DELETE FROM events WHERE at <= $1", {Param::number(before)},
+                        "prune events");
 }
 
 void PostgresStore::put_trust(const Trust& t) {
-    db_.exec(
+    pool_.lease()->exec(
         "INSERT INTO trusts (user_name, service, origin, created_at, expires_at) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_name, service, origin) DO UPDATE "
         "SET created_at = excluded.created_at, expires_at = excluded.expires_at",
@@ -284,8 +320,9 @@ std::optional<Trust> PostgresStore::get_trust(const std::string& user, const std
                                               const std::string& origin) {
     const std::string sql = std::string("SELECT ") + kTrustColumns +
                             " FROM trusts WHERE user_name = $1 AND service = $2 AND origin = $3";
-    auto r = db_.exec(sql.c_str(), {Param::text(user), Param::text(service), Param::text(origin)},
-                      "read a trust of " + user);
+    auto r = pool_.lease()->exec(sql.c_str(),
+                                 {Param::text(user), Param::text(service), Param::text(origin)},
+                                 "read a trust of " + user);
     if (r.rows() == 0) return std::nullopt;
     return read_trust(r, 0);
 }
@@ -293,33 +330,34 @@ std::optional<Trust> PostgresStore::get_trust(const std::string& user, const std
 std::vector<Trust> PostgresStore::trusts_of(const std::string& user) {
     const std::string sql = std::string("SELECT ") + kTrustColumns +
                             " FROM trusts WHERE user_name = $1 ORDER BY service, origin";
-    auto r = db_.exec(sql.c_str(), {Param::text(user)}, "read the trusts of " + user);
+    auto r = pool_.lease()->exec(sql.c_str(), {Param::text(user)}, "read the trusts of " + user);
     std::vector<Trust> found;
     for (int row = 0; row < r.rows(); ++row) found.push_back(read_trust(r, row));
     return found;
 }
 
 std::int64_t PostgresStore::forget_trusts(const std::string& user) {
-    return db_
-        .exec("DELETE FROM trusts WHERE user_name = $1", {Param::text(user)},
-              "forget the trusts of " + user)
+    return pool_.lease()
+        ->exec("DELETE FROM trusts WHERE user_name = $1", {Param::text(user)},
+               "forget the trusts of " + user)
         .affected();
 }
 
 void PostgresStore::expire_trusts(std::int64_t now) {
-    db_.exec("DELETE FROM trusts WHERE expires_at <= $1", {Param::number(now)}, "expire trusts");
+    pool_.lease()->exec("DELETE FROM trusts WHERE expires_at <= $1", {Param::number(now)},
+                        "expire trusts");
 }
 
 std::vector<std::string> PostgresStore::enrolled_users() const {
-    auto r = db_.exec("SELECT name FROM users ORDER BY name", {}, "list enrollments");
+    auto r = pool_.lease()->exec("SELECT name FROM users ORDER BY name", {}, "list enrollments");
     std::vector<std::string> names;
     for (int row = 0; row < r.rows(); ++row) names.emplace_back(r.text(row, 0));
     return names;
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> PostgresStore::used_steps() const {
-    auto r = db_.exec("SELECT user_name, step FROM used_steps ORDER BY user_name, step", {},
-                      "list used steps");
+    auto r = pool_.lease()->exec("SELECT user_name, step FROM used_steps ORDER BY user_name, step",
+                                 {}, "list used steps");
     std::vector<std::pair<std::string, std::uint64_t>> steps;
     for (int row = 0; row < r.rows(); ++row)
         steps.emplace_back(std::string(r.text(row, 0)),
@@ -328,7 +366,7 @@ std::vector<std::pair<std::string, std::uint64_t>> PostgresStore::used_steps() c
 }
 
 std::vector<std::pair<std::string, FailureState>> PostgresStore::all_failures() const {
-    auto r = db_.exec(
+    auto r = pool_.lease()->exec(
         "SELECT user_name, failures, first_failure, locked_until FROM failures ORDER BY user_name",
         {}, "list failures");
     std::vector<std::pair<std::string, FailureState>> rows;
@@ -343,21 +381,22 @@ std::vector<std::pair<std::string, FailureState>> PostgresStore::all_failures() 
 }
 
 std::optional<std::string> PostgresStore::get_metadata(const std::string& name) const {
-    auto r = db_.exec("SELECT value FROM metadata WHERE name = $1", {Param::text(name)},
-                      "read metadata " + name);
+    auto r = pool_.lease()->exec("SELECT value FROM metadata WHERE name = $1", {Param::text(name)},
+                                 "read metadata " + name);
     if (r.rows() == 0) return std::nullopt;
     return r.bytes(0, 0);
 }
 
 void PostgresStore::put_metadata(const std::string& name, const std::string& value) {
-    db_.exec(
+    pool_.lease()->exec(
         "INSERT INTO metadata (name, value) VALUES ($1, $2) "
         "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         {Param::text(name), Param::bytes(value)}, "save metadata " + name);
 }
 
 std::optional<bool> PostgresStore::sample_enrollment_opens() const {
-    auto r = db_.exec("SELECT name FROM users ORDER BY name LIMIT 1", {}, "pick an enrollment");
+    auto r = pool_.lease()->exec("SELECT name FROM users ORDER BY name LIMIT 1", {},
+                                 "pick an enrollment");
     if (r.rows() == 0) return std::nullopt;
     const std::string user(r.text(0, 0));
     try {

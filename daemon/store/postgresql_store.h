@@ -6,6 +6,7 @@
 #include <string>
 
 #include "daemon/store/postgresql.h"
+#include "daemon/store/postgresql_pool.h"
 #include "daemon/store/store.h"
 
 namespace twofactor {
@@ -27,6 +28,7 @@ public:
     void prune_steps(std::uint64_t before) override;
 
     FailureState get_failures(const std::string& user) override;
+    LoginState login_state(const std::string& user) override;
     void put_failures(const std::string& user, const FailureState& state) override;
     FailureState add_failure(const std::string& user, std::int64_t now,
                              const LockoutPolicy& policy) override;
@@ -69,10 +71,12 @@ public:
 
 private:
     void clear_user(const std::string& user);
+    Enrollment open_enrollment(const std::string& user, const pg::Result& r) const;
     std::int64_t count(const char* sql, std::string_view operation) const;
     const Cipher& cipher_;
-    // Reads are const to callers; the connection under them is not (it may reconnect).
-    mutable pg::Connection db_;
+    // Reads are const to callers; the connections under them are not (they may reconnect).
+    // Each call takes one for itself, so calls from several threads run at once.
+    mutable pg::Pool pool_;
 };
 
 // Brings the database to the latest schema under pg_advisory_lock. Throws StoreError.

@@ -91,6 +91,12 @@ struct Challenge {
     std::string origin;
 };
 
+// What a login reads first: the user's enrollment, if any, and failures.
+struct LoginState {
+    std::optional<Enrollment> enrollment;
+    FailureState failures;
+};
+
 // One user's recovery codes as stored: one salt, the hash of each code left.
 struct RecoveryCodeSet {
     std::string salt;
@@ -130,6 +136,12 @@ public:
     virtual void prune_steps(std::uint64_t before) = 0;
 
     virtual FailureState get_failures(const std::string& user) = 0;
+    // get_enrollment and get_failures together, in one query where the backend has round trips
+    // to save.
+    virtual LoginState login_state(const std::string& user) {
+        auto enrollment = get_enrollment(user);
+        return {std::move(enrollment), get_failures(user)};
+    }
     virtual void put_failures(const std::string& user, const FailureState& state) = 0;
     // Counts one wrong code in one atomic step (a new window when the last one is over; a lock
     // when the count reaches the policy's) and returns the state after it.
@@ -195,6 +207,7 @@ struct StoreSettings {
     SecureString password;    // PostgreSQL password, empty when conninfo or ~/.pgpass carry it
     int connect_timeout = 5;  // seconds, for PostgreSQL connections
     int timeout = 10;         // seconds a call may wait for the store before it is Unavailable
+    int connections = 4;      // PostgreSQL connections, one per store thread
 };
 
 // Opens the configured backend and migrates its schema forward. Throws StoreError.

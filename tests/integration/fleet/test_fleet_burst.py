@@ -4,7 +4,8 @@
 On each host 32 pam_twofactor.so logins start together: 16 users answer a texted code (each
 host texts its own users), and 16 users answer an authenticator code on BOTH hosts at the same
 moment, the same code. No login may be lost (every texted login gets in) and none doubly
-accepted (of each pair racing with one code exactly one gets in)."""
+accepted (of each pair racing with one code exactly one gets in). Each daemon has its default
+four store threads and connections, so its logins also race each other."""
 
 import unittest
 
@@ -70,6 +71,12 @@ class FleetBurst(unittest.TestCase):
             self.assertIn(names[0], ("PAM_AUTH_ERR", "PAM_MAXTRIES"), outcomes)
         self.assertIsNone(a.daemon.poll())
         self.assertIsNone(b.daemon.poll())
+        # More connections than one per daemon served the burst, and no more than four each.
+        out = db.sql("SELECT count(*) FROM pg_stat_activity "
+                     "WHERE application_name = 'twofactord' AND datname = current_database()")
+        connections = int(next(line for line in out.split() if line.isdigit()))
+        self.assertGreater(connections, 2)
+        self.assertLessEqual(connections, 8)
 
 
 if __name__ == "__main__":

@@ -248,12 +248,13 @@ static void the_store_section_picks_a_backend(void**) {
         "[store]\nbackend = postgresql\ntimeout = 7\n[postgresql]\n"
         "conninfo = host=db1 dbname=twofactor user=twofactord sslmode=verify-full\n"
         "password_file = " +
-        password_path + "\nconnect_timeout = 3\n");
+        password_path + "\nconnect_timeout = 3\nconnections = 9\n");
     s = load_settings(g_path, true);
     assert_true(s.store.backend == twofactor::StoreSettings::Backend::Postgresql);
     assert_string_equal(s.store.password.c_str(), "s3cret");
     assert_int_equal(s.store.timeout, 7);
     assert_int_equal(s.store.connect_timeout, 3);
+    assert_int_equal(s.store.connections, 9);
     std::remove(password_path.c_str());
 
     write_config("[store]\nbackend = mysql\n");
@@ -270,6 +271,10 @@ static void the_store_section_picks_a_backend(void**) {
     assert_true(load_error().find("must not hold the password") != std::string::npos);
     write_config("[store]\nbackend = postgresql\n[postgresql]\nconninfo = host='db1\n");
     assert_true(load_error().find("cannot be parsed") != std::string::npos);
+    write_config("[postgresql]\nconninfo = host=db1\nconnections = 0\n");
+    assert_true(load_error().find(":3: connections must be between 1 and 64, not 0") !=
+                std::string::npos);
+    assert_int_equal(twofactor::StoreSettings{}.connections, 4);
 }
 
 int main() {

@@ -42,6 +42,18 @@ void admin_sql(const std::string& sql) {
     PQfinish(conn);
 }
 
+std::int64_t admin_number(const std::string& sql) {
+    PGconn* conn = PQconnectdb(g_cluster["admin"].get<std::string>().c_str());
+    if (PQstatus(conn) != CONNECTION_OK) fail_msg("admin connection: %s", PQerrorMessage(conn));
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql.c_str(), PQresultErrorMessage(r));
+    const std::int64_t value = std::stoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(conn);
+    return value;
+}
+
 // One empty database (or SQLite file) per test.
 struct Fixture {
     test::TempDir dir;
@@ -213,6 +225,84 @@ void failures_from_many_connections_all_count(void** state) {
     for (auto& t : threads) t.join();
     assert_int_equal(errors.load(), 0);
     assert_int_equal(f.open()->get_failures("alice").failures, 100);
+}
+
+// The enrollment and the failures in one read, whichever of them there is.
+void login_state_reads_enrollment_and_failures(void** state) {
+    auto store = fixture(state).open();
+    LoginState s = store->login_state("alice");
+    assert_false(s.enrollment.has_value());
+    assert_int_equal(s.failures.failures, 0);
+    assert_int_equal(s.failures.first_failure, 0);
+
+    const LockoutPolicy policy{3, 900, 600};
+    store->add_failure("alice", 1000, policy);
+    s = store->login_state("alice");
+    assert_false(s.enrollment.has_value());
+    assert_int_equal(s.failures.failures, 1);
+    assert_int_equal(s.failures.first_failure, 1000);
+
+    store->put_enrollment(enrollment("alice"));
+    store->add_failure("alice", 1010, policy);
+    store->add_failure("alice", 1020, policy);
+    s = store->login_state("alice");
+    assert_true(s.enrollment.has_value());
+    assert_true(s.enrollment->secret.view() == "8MJJfCY4ERBtotvenSc3");
+    assert_string_equal(s.enrollment->mobile_phone.c_str(), "+15555550123");
+    assert_int_equal(s.enrollment->enabled_at, 1700000000);
+    assert_int_equal(s.failures.failures, 3);
+    assert_int_equal(s.failures.locked_until, 1620);
+
+    store->put_failures("alice", FailureState{});
+    s = store->login_state("alice");
+    assert_true(s.enrollment.has_value());
+    assert_int_equal(s.failures.failures, 0);
+    assert_int_equal(s.failures.locked_until, 0);
+    assert_false(store->login_state("bob").enrollment.has_value());
+}
+
+// One store used by more threads than it has connections, as the daemon's store threads use
+// it: each call runs on a connection of its own, the database still decides every rule, and a
+// transaction's statements stay on its thread's connection.
+void one_store_serves_many_threads(void** state) {
+    if (!g_postgresql) skip();  // SQLite is used by one thread
+    Fixture& f = fixture(state);
+    f.settings.connections = 4;
+    auto store = f.open();
+    constexpr int kThreads = 8;
+    constexpr int kSteps = 40;
+    const LockoutPolicy policy{100000, 900, 600};
+    std::atomic<int> wins{0};
+    std::atomic<int> errors{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            try {
+                const std::string user = "user" + std::to_string(t);
+                for (int s = 0; s < kSteps; ++s) {
+                    if (store->use_step("alice", 7000 + static_cast<std::uint64_t>(s))) ++wins;
+                    store->add_failure("alice", 1000, policy);
+                    // enable() is a transaction whose statements are other store calls.
+                    store->enable(enrollment(user), 9000 + static_cast<std::uint64_t>(s));
+                    if (store->use_step(user, 9000 + static_cast<std::uint64_t>(s))) ++errors;
+                }
+            } catch (const std::exception& e) {
+                print_error("thread failed: %s\n", e.what());
+                ++errors;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    assert_int_equal(errors.load(), 0);
+    assert_int_equal(wins.load(), kSteps);
+    assert_int_equal(store->get_failures("alice").failures, kThreads * kSteps);
+    assert_int_equal(store->count_enrollments(), kThreads);
+    // The calls ran on several connections, and on no more than the store was given.
+    const std::int64_t open = admin_number(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'twofactord' AND "
+        "datname = '" +
+        f.database + "'");
+    assert_in_range(open, 2, 4);
 }
 
 void challenges_round_trip(void** state) {
@@ -475,6 +565,8 @@ int main(int argc, char** argv) {
         cmocka_unit_test_setup_teardown(steps_are_single_use_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(failures_count_to_a_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(failures_from_many_connections_all_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(login_state_reads_enrollment_and_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_store_serves_many_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(challenges_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(challenges_keep_their_trust_request, setup, teardown),
         cmocka_unit_test_setup_teardown(trusts_round_trip, setup, teardown),
