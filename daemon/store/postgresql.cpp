@@ -107,6 +107,7 @@ void Connection::drop() noexcept {
     if (conn_ != nullptr) PQfinish(conn_);
     conn_ = nullptr;
     in_transaction_ = false;
+    prepared_.clear();
 }
 
 void Connection::connect() {
@@ -146,8 +147,20 @@ PGresult* Connection::send(const char* sql, const std::vector<Param>& params) {
         lengths.push_back(static_cast<int>(p.value.size()));
         formats.push_back(p.binary ? 1 : 0);
     }
-    return PQexecParams(conn_, sql, static_cast<int>(params.size()), nullptr, values.data(),
-                        lengths.data(), formats.data(), 0);
+    const int count = static_cast<int>(params.size());
+    // A statement with parameters is one of the store's few, run again and again: prepared
+    // once, the server neither parses nor plans it for every call. BEGIN and COMMIT are not.
+    if (params.empty()) return PQexecParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0);
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+        std::string name = "twofactord_" + std::to_string(prepared_.size());
+        PGresult* made = PQprepare(conn_, name.c_str(), sql, count, nullptr);
+        if (made == nullptr || PQresultStatus(made) != PGRES_COMMAND_OK) return made;
+        PQclear(made);
+        it = prepared_.emplace(sql, std::move(name)).first;
+    }
+    return PQexecPrepared(conn_, it->second.c_str(), count, values.data(), lengths.data(),
+                          formats.data(), 0);
 }
 
 void Connection::fail(PGresult* result, std::string_view operation) {

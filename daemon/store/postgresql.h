@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // A thin layer over libpq: one connection that reconnects by itself, statements with bound
-// parameters, results read as text, and errors turned into StoreError (a SQL failure) or
-// StoreUnavailable (the server cannot be reached).
+// parameters (each prepared once per connection), results read as text, and errors turned into
+// StoreError (a SQL failure) or StoreUnavailable (the server cannot be reached).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/secure.h"
@@ -84,6 +85,9 @@ private:
     int connect_timeout_;
     PGconn* conn_ = nullptr;
     bool in_transaction_ = false;
+    // The statements prepared on conn_ (SQL text to statement name); a new connection starts
+    // with none.
+    std::unordered_map<std::string, std::string> prepared_;
 };
 
 // BEGIN ... COMMIT, rolled back unless commit() was reached.

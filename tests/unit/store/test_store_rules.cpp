@@ -305,6 +305,28 @@ void one_store_serves_many_threads(void** state) {
     assert_in_range(open, 2, 4);
 }
 
+// The server ends the store's connections (a restart): the next calls reconnect and prepare
+// their statements again on the new connections.
+void calls_after_lost_connections_work(void** state) {
+    if (!g_postgresql) skip();  // a file has no connection to lose
+    Fixture& f = fixture(state);
+    auto store = f.open();
+    store->put_enrollment(enrollment("alice"));
+    assert_true(store->use_step("alice", 100));
+    assert_true(store->login_state("alice").enrollment.has_value());
+    const std::string ours = "application_name = 'twofactord' AND datname = '" + f.database + "'";
+    assert_int_equal(admin_number("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE " +
+                                  ours),
+                     1);
+    for (int i = 0;
+         i < 50 && admin_number("SELECT count(*) FROM pg_stat_activity WHERE " + ours) > 0; ++i)
+        usleep(20000);
+    assert_true(store->login_state("alice").enrollment.has_value());
+    assert_false(store->use_step("alice", 100));
+    assert_true(store->use_step("alice", 101));
+}
+
 void challenges_round_trip(void** state) {
     auto store = fixture(state).open();
     store->put_challenge(challenge("c1", "alice", 2000));
@@ -567,6 +589,7 @@ int main(int argc, char** argv) {
         cmocka_unit_test_setup_teardown(failures_from_many_connections_all_count, setup, teardown),
         cmocka_unit_test_setup_teardown(login_state_reads_enrollment_and_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(one_store_serves_many_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(calls_after_lost_connections_work, setup, teardown),
         cmocka_unit_test_setup_teardown(challenges_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(challenges_keep_their_trust_request, setup, teardown),
         cmocka_unit_test_setup_teardown(trusts_round_trip, setup, teardown),
