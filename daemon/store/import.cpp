@@ -38,6 +38,18 @@ ImportCounts import_store(const Store& from, Store& to) {
         to.replace_recovery_codes(user, set);
         ++counts.recovery_sets;
     }
+    for (const Trust& trust : from.all_trusts()) {
+        // Enabling an enrollment ends the user's trusts: one made before the enrollment the
+        // target holds was made under another factor, and is not carried over.
+        const auto enrollment = to.get_enrollment(trust.user);
+        if (!enrollment || trust.created_at < enrollment->enabled_at) continue;
+        if (to.get_trust(trust.user, trust.service, trust.origin)) {
+            ++counts.trusts_kept;
+            continue;
+        }
+        to.put_trust(trust);
+        ++counts.trusts;
+    }
     return counts;
 }
 
@@ -49,7 +61,8 @@ std::string describe(const ImportCounts& c) {
     return part("enrollments", c.enrollments, c.enrollments_kept) + "; " +
            part("used steps", c.steps, c.steps_kept) + "; " +
            part("failure counts and lockouts", c.failures, c.failures_kept) + "; " +
-           part("users' recovery codes", c.recovery_sets, c.recovery_sets_kept);
+           part("users' recovery codes", c.recovery_sets, c.recovery_sets_kept) + "; " +
+           part("trusts", c.trusts, c.trusts_kept);
 }
 
 }  // namespace twofactor

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Copies one store into another (twofactord --import-sqlite): every enrollment, used step,
-// failure count or lockout, and recovery codes. What the target already holds wins and is counted,
-// never replaced, so a second run changes nothing and a fleet's newer enrollment is not
+// failure count or lockout, recovery codes and trusts. What the target already holds wins and is
+// counted, never replaced, so a second run changes nothing and a fleet's newer enrollment is not
 // overwritten.
 #pragma once
 
@@ -17,6 +17,7 @@ struct ImportCounts {
     std::int64_t steps = 0, steps_kept = 0;
     std::int64_t failures = 0, failures_kept = 0;
     std::int64_t recovery_sets = 0, recovery_sets_kept = 0;  // one user's recovery codes each
+    std::int64_t trusts = 0, trusts_kept = 0;
 };
 
 // Throws StoreError (an enrollment that does not decrypt: the source has another key).

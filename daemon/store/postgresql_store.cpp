@@ -365,6 +365,15 @@ std::vector<std::pair<std::string, std::uint64_t>> PostgresStore::used_steps() c
     return steps;
 }
 
+std::vector<Trust> PostgresStore::all_trusts() const {
+    const std::string sql =
+        std::string("SELECT ") + kTrustColumns + " FROM trusts ORDER BY user_name, service, origin";
+    auto r = pool_.lease()->exec(sql.c_str(), {}, "list trusts");
+    std::vector<Trust> found;
+    for (int row = 0; row < r.rows(); ++row) found.push_back(read_trust(r, row));
+    return found;
+}
+
 std::vector<std::pair<std::string, FailureState>> PostgresStore::all_failures() const {
     auto r = pool_.lease()->exec(
         "SELECT user_name, failures, first_failure, locked_until FROM failures ORDER BY user_name",

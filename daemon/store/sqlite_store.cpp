@@ -531,6 +531,15 @@ std::vector<std::pair<std::string, std::uint64_t>> SqliteStore::used_steps() con
     return steps;
 }
 
+std::vector<Trust> SqliteStore::all_trusts() const {
+    sql::Statement s(db_, path_,
+                     "SELECT user, service, origin, created_at, expires_at FROM trusts "
+                     "ORDER BY user, service, origin");
+    std::vector<Trust> found;
+    while (s.step("list trusts")) found.push_back(read_trust(s));
+    return found;
+}
+
 std::vector<std::pair<std::string, FailureState>> SqliteStore::all_failures() const {
     sql::Statement s(db_, path_,
                      "SELECT failures, first_failure, locked_until, user FROM failures "

@@ -58,6 +58,7 @@ public:
     std::vector<std::pair<std::string, std::uint64_t>> used_steps() const override;
     std::vector<std::pair<std::string, FailureState>> all_failures() const override;
     std::vector<std::pair<std::string, RecoveryCodeSet>> all_recovery_codes() const override;
+    std::vector<Trust> all_trusts() const override;
 
     void replace_recovery_codes(const std::string& user, const RecoveryCodeSet& set) override;
     std::optional<std::string> recovery_salt(const std::string& user) override;

@@ -191,6 +191,7 @@ public:
     virtual std::vector<std::pair<std::string, std::uint64_t>> used_steps() const = 0;
     virtual std::vector<std::pair<std::string, FailureState>> all_failures() const = 0;
     virtual std::vector<std::pair<std::string, RecoveryCodeSet>> all_recovery_codes() const = 0;
+    virtual std::vector<Trust> all_trusts() const = 0;
 
     // Per-key events (texts sent to a user) for limits that hold across hosts.
     virtual void record_event(const std::string& key, std::int64_t at) = 0;

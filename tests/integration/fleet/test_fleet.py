@@ -126,12 +126,21 @@ class FleetTest(unittest.TestCase):
         self.addCleanup(single.stop)
         open(single.database_path, "w").close()  # the deliberate fresh start (twofactord(8))
         Harness.start_daemon(single)
-        users = []
-        for _ in range(3):
-            user, phone = self.new_user("tf_single_")
+        users, phones = [], {}
+        for i in range(3):
+            # The second logs in through the module, which asks NSS: a system user.
+            user, phone = self.new_user(None if i == 1 else "tf_single_")
             enroll_quietly(self, single, user, phone)
             users.append(user)
-        locked_user = users[0]
+            phones[user] = phone
+        locked_user, trusted_user = users[0], users[1]
+        # A login through the module with trust=: the trust it leaves is copied too.
+        login = Login(single.dir, trusted_user, single.socket_path, "timeout=30 trust=600",
+                      rhost=RHOST)
+        self.addCleanup(login.kill)
+        login.prompt()
+        login.answer(code_for(single, phones[trusted_user]))
+        self.assertEqual(login.finish().name, "PAM_SUCCESS")
         for _ in range(2):
             two_factor_id = json.loads(single.ctl("login", locked_user, "--json")[1])["twoFactorId"]
             single.ctl("complete", "--two-factor-id", two_factor_id, "--code", "000000")
@@ -142,13 +151,15 @@ class FleetTest(unittest.TestCase):
         first = subprocess.run(command, capture_output=True, text=True, timeout=60)
         self.assertEqual(first.returncode, 0, first.stderr)
         self.assertIn("enrollments: 3 copied, 0 already there", first.stdout)
-        self.assertIn("used steps: 3 copied, 0 already there", first.stdout)
+        self.assertIn("used steps: 4 copied, 0 already there", first.stdout)
         self.assertIn("failure counts and lockouts: 1 copied, 0 already there", first.stdout)
+        self.assertIn("trusts: 1 copied, 0 already there", first.stdout)
         second = subprocess.run(command, capture_output=True, text=True, timeout=60)
         self.assertEqual(second.returncode, 0, second.stderr)
         self.assertIn("enrollments: 0 copied, 3 already there", second.stdout)
-        self.assertIn("used steps: 0 copied, 3 already there", second.stdout)
+        self.assertIn("used steps: 0 copied, 4 already there", second.stdout)
         self.assertIn("failure counts and lockouts: 0 copied, 1 already there", second.stdout)
+        self.assertIn("trusts: 0 copied, 1 already there", second.stdout)
 
         for user in users:
             rc, status, err = self.b.ctl_json("status", user)
@@ -156,6 +167,8 @@ class FleetTest(unittest.TestCase):
             self.assertTrue(status["enabled"], status)
         rc, status, err = self.b.ctl_json("status", locked_user)
         self.assertEqual(status["failures"], 2, status)
+        rc, status, err = self.b.ctl_json("status", trusted_user)
+        self.assertEqual([t["origin"] for t in status["trusts"]], [RHOST], status)
 
 
 if __name__ == "__main__":
