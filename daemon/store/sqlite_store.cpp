@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 #include "daemon/store/sealing.h"
 #include "daemon/store/sqlite.h"
@@ -20,6 +22,7 @@ namespace twofactor {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
+constexpr int kWalRetryMs = 10;
 
 [[noreturn]] void fail_file(const std::string& path, const std::string& problem) {
     throw StoreError("database " + path + ": " + problem);
@@ -218,8 +221,22 @@ void SqliteStore::configure() {
     if (sqlite3_busy_timeout(db_, kBusyTimeoutMs) != SQLITE_OK)
         sql::fail(db_, path_, "set busy timeout");
 
+    // Switching to WAL takes the file's exclusive lock, and a connection that opens the file
+    // while another one switches it can be answered BUSY at once (SQLite skips the busy handler
+    // where waiting could deadlock): it tries again, for as long as the busy timeout.
     sql::Statement journal(db_, path_, "PRAGMA journal_mode = WAL");
-    if (!journal.step("set WAL mode") || journal.column_text(0) != "wal")
+    bool answered = false;
+    for (int waited = 0;; waited += kWalRetryMs) {
+        try {
+            answered = journal.step("set WAL mode");
+            break;
+        } catch (const StoreError&) {
+            if ((sqlite3_errcode(db_) & 0xff) != SQLITE_BUSY || waited >= kBusyTimeoutMs) throw;
+            journal.reset();
+            std::this_thread::sleep_for(std::chrono::milliseconds(kWalRetryMs));
+        }
+    }
+    if (!answered || journal.column_text(0) != "wal")
         fail_file(path_, "cannot switch to WAL mode (journal_mode is " +
                              std::string(journal.column_text(0)) + ")");
     journal.reset();
