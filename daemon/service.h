@@ -140,6 +140,12 @@ private:
     // verify.cpp: VerificationCheck for a factor change's texted code (challenge `id`).
     void check_factor_verification(const std::string& id, const Enrollment& e, uid_t uid,
                                    SecureString code, Respond& respond, std::function<void()> then);
+    // A VerificationCheck that neither approved nor said "pending" (for a login or a factor
+    // change alike): an expired verification ends the challenge, Verify's 60202 ends it and
+    // counts a failure, anything else changes nothing; the refusal goes through `respond`.
+    void answer_unchecked_verification(const std::string& id, const std::string& user,
+                                       const SmsResult& result, std::int64_t now,
+                                       const Respond& respond);
     // Runs `work`, answering a Refusal or a store failure through `respond` (also from a
     // Twilio callback, outside handle()).
     void guarded(Respond& respond, const std::function<void()>& work);

@@ -129,20 +129,26 @@ void Service::check_verification(const std::string& id, const Enrollment& e, Sec
                 respond(protocol::make_error(refusal.error, refusal.parameters));
                 return;
             }
-            log_refusal(user, "verification not checked", result);
-            if (result.twilio_code == 20404 || result.http_status == 404) {
-                // Verify's verification expired (10 minutes) or is gone: so is the challenge.
-                challenges_.erase(id);
-                return respond(expired(id));
-            }
-            if (result.twilio_code == 60202) {
-                challenges_.erase(id);
-                record_failure(user, now);
-                return respond(verify_refusal(result));
-            }
-            // Twilio could not say: the code is neither taken nor counted as wrong.
-            respond(verify_refusal(result));
+            answer_unchecked_verification(id, user, result, now, respond);
         });
+}
+
+void Service::answer_unchecked_verification(const std::string& id, const std::string& user,
+                                            const SmsResult& result, std::int64_t now,
+                                            const Respond& respond) {
+    log_refusal(user, "verification not checked", result);
+    if (result.twilio_code == 20404 || result.http_status == 404) {
+        // Verify's verification expired (10 minutes) or is gone: so is the challenge.
+        challenges_.erase(id);
+        return respond(expired(id));
+    }
+    if (result.twilio_code == 60202) {
+        // Verify checks no more codes of it: the challenge ends, and the guesses count.
+        challenges_.erase(id);
+        record_failure(user, now);
+    }
+    // Otherwise Twilio could not say: the code is neither taken nor counted as wrong.
+    respond(verify_refusal(result));
 }
 
 void Service::check_factor_verification(const std::string& id, const Enrollment& e, uid_t uid,
@@ -164,17 +170,7 @@ void Service::check_factor_verification(const std::string& id, const Enrollment&
                 }
                 if (result.http_status == 200 && result.status == "pending")
                     throw wrong_factor_code(user, uid, now);
-                log_refusal(user, "verification not checked", result);
-                if (result.twilio_code == 20404 || result.http_status == 404) {
-                    challenges_.erase(id);
-                    return respond(expired(id));
-                }
-                if (result.twilio_code == 60202) {
-                    challenges_.erase(id);
-                    record_failure(user, now);
-                }
-                // Twilio could not say (or would check no more): nothing changes.
-                respond(verify_refusal(result));
+                answer_unchecked_verification(id, user, result, now, respond);
             });
         });
 }
