@@ -10,6 +10,7 @@ add_library(twofactord_core STATIC
     log_format.cpp
     login.cpp
     recovery.cpp
+    reply.cpp
     server.cpp
     service.cpp
     settings.cpp

@@ -141,6 +141,8 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     std::optional<std::uint64_t> step;
     if (e->delivery == Delivery::TextMessage) step = next_unused_step(user, totp_step(now));
     const bool texting_now = step && text_wait == 0 && !uses_verify();
+    // The caller's time ran out (answered Unavailable): no challenge for a caller who has gone.
+    if (!respond.act()) return;
     Challenge c =
         challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
                            login.resends, texting_now ? step : std::nullopt, ip, service, trust);
@@ -184,7 +186,8 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     std::string code = totp_code(e->secret.view(), *step);
     std::string id = c.id;
     send_text(e->mobile_phone, code, user, text_options(c, now, caller_timeout),
-              [this, respond, reply = std::move(reply), id](const SmsResult& result) mutable {
+              answering(respond, [this, respond, reply = std::move(reply),
+                                  id](const SmsResult& result) mutable {
                   if (result.accepted) {
                       respond(protocol::make_reply(reply));
                       return;
@@ -202,7 +205,7 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
                   store_.set_texted_step(id, std::nullopt);
                   reply["textNotSent"] = delivery_failure(result);
                   respond(protocol::make_reply(reply));
-              });
+              }));
     wipe(code);
 }
 
@@ -248,7 +251,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     std::string masked = mask_phone(e->mobile_phone);
     send_text(
         e->mobile_phone, code, c->user, text_options(*c, now, std::nullopt),
-        [this, respond, masked, id, had_step](const SmsResult& result) {
+        answering(respond, [this, respond, masked, id, had_step](const SmsResult& result) {
             if (result.accepted) {
                 respond(protocol::make_reply({{"mobilePhone", masked}}));
             } else if (result.may_arrive) {
@@ -257,7 +260,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
                 if (!had_step) store_.set_texted_step(id, std::nullopt);
                 respond(delivery_failure(result));
             }
-        });
+        }));
     wipe(code);
 }
 

@@ -257,14 +257,16 @@ int run(const Options& options) {
                                            : 1);
         LoopMessenger messenger(store_thread, twilio);
         Service service(settings, store, messenger, unix_now);
-        ThreadedService threaded(loop, store_thread, service,
-                                 std::chrono::seconds(settings.store.timeout));
+        // A call whose caller names no timeout waits at most for the store, then for Twilio.
+        const auto store_timeout = std::chrono::seconds(settings.store.timeout);
+        ThreadedService threaded(
+            loop, store_thread, service, store_timeout,
+            store_timeout + account.deadline + std::chrono::seconds(kAnswerMarginSeconds));
         ListenSocket listener = open_listen_socket(settings.daemon.socket);
         Server server(
             loop, listener.fd,
-            [&threaded](const Caller& caller, const protocol::Request& request,
-                        Service::Respond respond) {
-                threaded.handle(caller, request, std::move(respond));
+            [&threaded](const Caller& caller, const protocol::Request& request, Reply reply) {
+                threaded.handle(caller, request, std::move(reply));
             },
             settings.daemon);
         sd_event_source* housekeeping = nullptr;

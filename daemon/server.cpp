@@ -277,14 +277,15 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
             const auto& request = std::get<protocol::Request>(call);
             busy = true;
             std::weak_ptr<Connection> weak = keep;
+            Reply reply([weak](protocol::json answer_message) {
+                if (auto self = weak.lock()) self->answer(std::move(answer_message));
+            });
             try {
-                server->handler_(caller, request, [weak](protocol::json reply) {
-                    if (auto self = weak.lock()) self->answer(std::move(reply));
-                });
+                server->handler_(caller, request, reply);
             } catch (const std::exception& e) {
                 log::error("a call failed", {{"method", request.method}, {"error", e.what()}});
-                answer(protocol::make_error(protocol::error::InternalError,
-                                            {{"message", "the daemon failed; see its log"}}));
+                reply(protocol::make_error(protocol::error::InternalError,
+                                           {{"message", "the daemon failed; see its log"}}));
             }
             if (closing || fd < 0) break;
         }

@@ -31,8 +31,9 @@ ListenSocket open_listen_socket(const std::string& path);
 class Server {
 public:
     // Where each call goes: the service on the store thread (ThreadedService), or in tests the
-    // service itself. It answers through the Respond it is given, on the loop, exactly once.
-    using Handler = std::function<void(const Caller&, const protocol::Request&, Service::Respond)>;
+    // service itself. It answers through the Reply it is given, on the loop; a Reply answers
+    // exactly once, by itself if it must.
+    using Handler = std::function<void(const Caller&, const protocol::Request&, Reply)>;
 
     Server(sd_event* loop, int listen_fd, Handler handler, const DaemonSettings& settings);
     ~Server();

@@ -51,20 +51,39 @@ void Service::handle(const Caller& caller, const protocol::Request& request, Res
     guarded(respond, [&] { (this->*(handler->second))(caller, request.parameters, respond); });
 }
 
-void Service::guarded(Respond& respond, const std::function<void()>& work) {
+void Service::guarded(const Respond& respond, const std::function<void()>& work) {
     try {
         work();
     } catch (const Refusal& refusal) {
         respond(protocol::make_error(refusal.error, refusal.parameters));
     } catch (const StoreUnavailable& e) {
         log::error("the store is unavailable", {{"error", e.what()}});
-        respond(protocol::make_error(err::Unavailable,
-                                     {{"message", "the daemon's database cannot be reached"}}));
+        // Once the call has acted (a challenge exists, a text went out), "no database" must not
+        // read as "no daemon": the module lets that in under failmode=safe.
+        if (respond.acted())
+            respond(protocol::make_error(
+                err::InternalError,
+                {{"message", "the daemon's database could not be reached to finish the call"}}));
+        else
+            respond(protocol::make_error(err::Unavailable,
+                                         {{"message", "the daemon's database cannot be reached"}}));
     } catch (const StoreError& e) {
         log::error("database failure", {{"error", e.what()}});
         respond(protocol::make_error(err::InternalError,
                                      {{"message", "the daemon's database failed; see its log"}}));
+    } catch (const std::exception& e) {
+        log::error("a call failed", {{"error", e.what()}});
+        respond(protocol::make_error(err::InternalError,
+                                     {{"message", "the daemon failed; see its log"}}));
     }
+}
+
+Messenger::Callback Service::answering(const Respond& respond,
+                                       std::function<void(const SmsResult&)> work) {
+    respond.act();
+    return [this, respond, work = std::move(work)](const SmsResult& result) {
+        guarded(respond, [&] { work(result); });
+    };
 }
 
 void Service::authorize(const Caller& caller, const std::string& user) const {
@@ -210,12 +229,12 @@ void Service::send_setup_code(const Caller& caller, const json& p, Respond& resp
     TextOptions options;
     options.validity = std::chrono::seconds(settings_.login.challenge_lifetime);
     send_text(phone, code, caller.is_root() ? "root" : caller.user, options,
-              [respond, masked](const SmsResult& result) {
+              answering(respond, [respond, masked](const SmsResult& result) {
                   if (result.accepted)
                       respond(protocol::make_reply({{"mobilePhone", masked}}));
                   else
                       respond(delivery_failure(result));
-              });
+              }));
     wipe(code);
 }
 

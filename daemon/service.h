@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "daemon/challenges.h"
 #include "daemon/limits.h"
 #include "daemon/messenger.h"
+#include "daemon/reply.h"
 #include "daemon/settings.h"
 #include "daemon/store/store.h"
 
@@ -29,8 +31,11 @@ struct Caller {
     bool is_root() const { return uid == 0; }
 };
 
-// A refusal carried to the reply: one protocol error with its parameters.
-struct Refusal {
+// A refusal carried to the reply: one protocol error with its parameters. An exception like
+// every other that can leave a rule, so that whatever catches std::exception catches it too.
+struct Refusal : std::exception {
+    Refusal(const char* e, protocol::json p) : error(e), parameters(std::move(p)) {}
+    const char* what() const noexcept override { return error; }
     const char* error;
     protocol::json parameters;
 };
@@ -49,7 +54,7 @@ void wipe_recovery_codes(protocol::json& reply);
 
 class Service {
 public:
-    using Respond = std::function<void(protocol::json message)>;
+    using Respond = Reply;
     using Clock = std::function<std::int64_t()>;  // Unix seconds
 
     Service(const Settings& settings, Store& store, Messenger& messenger, Clock clock);
@@ -146,9 +151,14 @@ private:
     void answer_unchecked_verification(const std::string& id, const std::string& user,
                                        const SmsResult& result, std::int64_t now,
                                        const Respond& respond);
-    // Runs `work`, answering a Refusal or a store failure through `respond` (also from a
-    // Twilio callback, outside handle()).
-    void guarded(Respond& respond, const std::function<void()>& work);
+    // Runs `work`, answering whatever it throws through `respond`: a Refusal as itself, a store
+    // that cannot be reached as Unavailable until the call has acted and InternalError after,
+    // anything else as InternalError.
+    void guarded(const Respond& respond, const std::function<void()>& work);
+    // A provider's callback that runs `work` guarded: a store failure while handling Twilio's
+    // answer is an answer too. The call has acted once something is sent.
+    Messenger::Callback answering(const Respond& respond,
+                                  std::function<void(const SmsResult&)> work);
     // trust.cpp: what a Begin asks to be trusted for (empty when it may not ask), the end of
     // the live trust that lets it skip the code, recording one after a success, and the list
     // `status` shows.

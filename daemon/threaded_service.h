@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 
 #include "daemon/messenger.h"
+#include "daemon/reply.h"
 #include "daemon/service.h"
 #include "daemon/store_thread.h"
 
@@ -39,31 +41,47 @@ private:
 
 class ThreadedService {
 public:
+    // `store_timeout`: how long the store part of a call may take before it is answered
+    // Unavailable. `longest_call`: how long a call may wait for Twilio when its caller names no
+    // timeout of its own.
     ThreadedService(sd_event* loop, StoreThread& thread, Service& service,
-                    std::chrono::milliseconds timeout);
+                    std::chrono::milliseconds store_timeout,
+                    std::chrono::milliseconds longest_call);
     ~ThreadedService();
     ThreadedService(const ThreadedService&) = delete;
     ThreadedService& operator=(const ThreadedService&) = delete;
 
-    // On the loop; `respond` runs on the loop, exactly once.
-    void handle(const Caller& caller, const protocol::Request& request, Service::Respond respond);
+    // On the loop. `reply` is answered on the loop, exactly once: by the service, by the
+    // timer (Unavailable while the store has not answered; InternalError when the call acted
+    // and then did not finish before its caller stops waiting), or by the Reply itself when
+    // the service dropped it.
+    void handle(const Caller& caller, const protocol::Request& request, Reply reply);
     void housekeeping();
 
 private:
     struct Pending {
-        Service::Respond respond;
-        sd_event_source* timer = nullptr;  // null once the store's part is done
+        Reply reply;           // the caller's (the connection's)
+        Reply::Watch service;  // the one the service holds; the timer answers through it
+        sd_event_source* timer = nullptr;
+        std::chrono::steady_clock::time_point caller_deadline;
     };
     static int on_timeout(sd_event_source* source, uint64_t usec, void* userdata);
     void finish(std::uint64_t id, protocol::json message);
-    void disarm(std::uint64_t id);
+    // The store part ended: the call may still wait for Twilio, until its caller's deadline.
+    void store_part_done(std::uint64_t id);
+    bool arm(std::uint64_t id, Pending& pending, std::chrono::steady_clock::time_point at);
+    void disarm(Pending& pending);
 
     sd_event* loop_;
     StoreThread& thread_;
     Service& service_;
-    std::chrono::milliseconds timeout_;
+    std::chrono::milliseconds store_timeout_;
+    std::chrono::milliseconds longest_call_;
     std::uint64_t next_id_ = 1;
     std::map<std::uint64_t, Pending> pending_;
+    // The service's replies answer through this; it is gone with the dispatcher, so a reply
+    // destroyed after shutdown (a Twilio transfer dropped last) answers nobody.
+    std::shared_ptr<ThreadedService*> self_;
 };
 
 }  // namespace twofactor

@@ -54,28 +54,30 @@ void Service::begin_verification(const Challenge& c, const Enrollment& e, std::u
     std::string id = c.id;
     std::string user = c.user;
     log::info("starting a verification", {{"user", user}, {"to", mask_phone(e.mobile_phone)}});
-    messenger_.start_verification(
-        e.mobile_phone, "sms", options,
-        [this, respond, reply = std::move(reply), id, user, step](const SmsResult& result) mutable {
-            if (result.accepted) {
-                log::info("verification started",
-                          {{"user", user}, {"verification_sid", result.sid}});
-                store_.set_texted_step(id, step);
-                respond(protocol::make_reply(reply));
-                return;
-            }
-            if (result.may_arrive) {
-                log_refusal(user, "verification may be late", result);
-                store_.set_texted_step(id, step);
-                reply["textMayBeLate"] = true;
-                respond(protocol::make_reply(reply));
-                return;
-            }
-            // No dead end: the app and recovery codes are checked here, without Verify.
-            log_refusal(user, "verification not started", result);
-            reply["textNotSent"] = verify_refusal(result);
-            respond(protocol::make_reply(reply));
-        });
+    messenger_.start_verification(e.mobile_phone, "sms", options,
+                                  answering(respond, [this, respond, reply = std::move(reply), id,
+                                                      user, step](const SmsResult& result) mutable {
+                                      if (result.accepted) {
+                                          log::info(
+                                              "verification started",
+                                              {{"user", user}, {"verification_sid", result.sid}});
+                                          store_.set_texted_step(id, step);
+                                          respond(protocol::make_reply(reply));
+                                          return;
+                                      }
+                                      if (result.may_arrive) {
+                                          log_refusal(user, "verification may be late", result);
+                                          store_.set_texted_step(id, step);
+                                          reply["textMayBeLate"] = true;
+                                          respond(protocol::make_reply(reply));
+                                          return;
+                                      }
+                                      // No dead end: the app and recovery codes are checked here,
+                                      // without Verify.
+                                      log_refusal(user, "verification not started", result);
+                                      reply["textNotSent"] = verify_refusal(result);
+                                      respond(protocol::make_reply(reply));
+                                  }));
 }
 
 void Service::resend_verification(const Challenge& c, const Enrollment& e, std::uint64_t step,
@@ -86,7 +88,7 @@ void Service::resend_verification(const Challenge& c, const Enrollment& e, std::
     const bool call = std::string_view(channel) == "call";
     messenger_.start_verification(
         e.mobile_phone, channel, TextOptions{},
-        [this, respond, masked, user, call, id, step](const SmsResult& result) {
+        answering(respond, [this, respond, masked, user, call, id, step](const SmsResult& result) {
             json reply = {{"mobilePhone", masked}};
             if (call) reply["delivery"] = "Call";
             if (result.accepted) {
@@ -103,14 +105,15 @@ void Service::resend_verification(const Challenge& c, const Enrollment& e, std::
                 log_refusal(user, "verification not sent again", result);
                 respond(verify_refusal(result));
             }
-        });
+        }));
 }
 
 void Service::check_verification(const std::string& id, const Enrollment& e, SecureString code,
                                  const std::string& ip, Respond& respond) {
     std::string user = e.user;
     messenger_.check_verification(
-        e.mobile_phone, std::move(code), [this, respond, id, user, ip](const SmsResult& result) {
+        e.mobile_phone, std::move(code),
+        answering(respond, [this, respond, id, user, ip](const SmsResult& result) {
             std::int64_t now = clock_();
             if (result.accepted) {
                 // The challenge says what the login asked to be trusted for.
@@ -130,7 +133,7 @@ void Service::check_verification(const std::string& id, const Enrollment& e, Sec
                 return;
             }
             answer_unchecked_verification(id, user, result, now, respond);
-        });
+        }));
 }
 
 void Service::answer_unchecked_verification(const std::string& id, const std::string& user,
@@ -157,22 +160,21 @@ void Service::check_factor_verification(const std::string& id, const Enrollment&
     std::string user = e.user;
     messenger_.check_verification(
         e.mobile_phone, std::move(code),
-        [this, respond, then = std::move(then), id, user, uid](const SmsResult& result) mutable {
-            guarded(respond, [&] {
-                std::int64_t now = clock_();
-                if (result.accepted) {
-                    log::info("factor change approved by Verify",
-                              {{"user", user}, {"verification_sid", result.sid}});
-                    challenges_.erase(id);
-                    store_.put_failures(user, FailureState{});
-                    then();
-                    return;
-                }
-                if (result.http_status == 200 && result.status == "pending")
-                    throw wrong_factor_code(user, uid, now);
-                answer_unchecked_verification(id, user, result, now, respond);
-            });
-        });
+        answering(respond,
+                  [this, respond, then = std::move(then), id, user, uid](const SmsResult& result) {
+                      std::int64_t now = clock_();
+                      if (result.accepted) {
+                          log::info("factor change approved by Verify",
+                                    {{"user", user}, {"verification_sid", result.sid}});
+                          challenges_.erase(id);
+                          store_.put_failures(user, FailureState{});
+                          then();
+                          return;
+                      }
+                      if (result.http_status == 200 && result.status == "pending")
+                          throw wrong_factor_code(user, uid, now);
+                      answer_unchecked_verification(id, user, result, now, respond);
+                  }));
 }
 
 }  // namespace twofactor

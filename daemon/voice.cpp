@@ -54,7 +54,7 @@ void Service::call_code(const Challenge& c, const Enrollment& e, std::uint64_t s
     log::info("placing a call", {{"user", user}, {"to", masked}});
     messenger_.call(
         e.mobile_phone, std::move(twiml), TextOptions{},
-        [this, respond, masked, user, id, had_step](const SmsResult& result) {
+        answering(respond, [this, respond, masked, user, id, had_step](const SmsResult& result) {
             json reply = {{"mobilePhone", masked}, {"delivery", "Call"}};
             if (result.accepted) {
                 log::info("voice call accepted", {{"user", user}, {"call_sid", result.sid}});
@@ -69,7 +69,7 @@ void Service::call_code(const Challenge& c, const Enrollment& e, std::uint64_t s
                 if (!had_step) store_.set_texted_step(id, std::nullopt);
                 respond(delivery_failure(result));
             }
-        });
+        }));
 }
 
 }  // namespace twofactor
