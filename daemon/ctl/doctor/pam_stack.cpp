@@ -26,9 +26,10 @@ bool is_jump(const std::string& action) {
 }
 
 // The results a module can return, as libpam's value names: pam_deny only fails and pam_permit
-// only succeeds; anything else may do either.
+// only succeeds; pam_rootok succeeds only for root, who needs no way in; anything else may do
+// either.
 std::vector<std::string> results_of(const PamEntry& entry) {
-    if (entry.module == "pam_deny.so") return {"auth_err"};
+    if (entry.module == "pam_deny.so" || entry.module == "pam_rootok.so") return {"auth_err"};
     if (entry.module == "pam_permit.so") return {"success"};
     return {"success", "auth_err"};
 }
@@ -119,12 +120,46 @@ private:
     const std::vector<PamEntry>& entries_;
 };
 
+// A problem on one line, reached from several services (common-auth, a service that includes
+// another): one finding that names them all.
+struct LineProblem {
+    Severity severity;
+    std::string check, what, file, fix;
+    int line;
+    std::vector<std::string> services;
+};
+
+class Collected {
+public:
+    void add(const std::string& service, Severity severity, const std::string& check,
+             const std::string& what, const std::string& file, int line, const std::string& fix) {
+        for (auto& p : problems_)
+            if (p.check == check && p.file == file && p.line == line && p.what == what) {
+                if (std::find(p.services.begin(), p.services.end(), service) == p.services.end())
+                    p.services.push_back(service);
+                return;
+            }
+        problems_.push_back({severity, check, what, file, fix, line, {service}});
+    }
+
+    void report(Findings& findings) const {
+        for (const auto& p : problems_) {
+            std::string services;
+            for (const auto& s : p.services) services += (services.empty() ? "" : ", ") + s;
+            findings.add(p.severity, p.check, services + ": " + p.what, p.file, p.line, p.fix);
+        }
+    }
+
+private:
+    std::vector<LineProblem> problems_;
+};
+
 std::string written(const PamEntry& entry) {
     return "auth " + entry.control + " " + entry.module;
 }
 
 void check_service(const Tree& tree, const std::string& service, PamReport& report,
-                   Findings& findings) {
+                   Collected& collected, Findings& findings) {
     const PamStack stack = read_auth_stack(tree, service, findings);
     if (stack.service_file.empty()) return;  // not installed: nobody logs in through it
 
@@ -140,11 +175,11 @@ void check_service(const Tree& tree, const std::string& service, PamReport& repo
                                      ModuleUse{entry.file, entry.line, entry.arguments, {}});
         use->services.push_back(service);
         if (!enforces(entry))
-            findings.add(Severity::Critical, "pam-optional",
-                         service + ": pam_twofactor.so is " + entry.control +
-                             ": a wrong code (or none) does not stop the login",
-                         entry.file, entry.line,
-                         "use `requisite` (after the password) or `required`");
+            collected.add(service, Severity::Critical, "pam-optional",
+                          "pam_twofactor.so is " + entry.control +
+                              ": a wrong code (or none) does not stop the login",
+                          entry.file, entry.line,
+                          "use `requisite` (after the password) or `required`");
     }
     report.service_has_module[service] = has_module;
     if (!has_module) {
@@ -171,14 +206,14 @@ void check_service(const Tree& tree, const std::string& service, PamReport& repo
         const PamEntry& entry = stack.entries[static_cast<std::size_t>(culprit)];
         const bool jump =
             is_jump(entry.action_for("success")) || is_jump(entry.action_for("auth_err"));
-        findings.add(Severity::Critical, "pam-skipped",
-                     service + ": `" + written(entry) + "` " +
-                         (jump ? "jumps over pam_twofactor.so"
-                               : "ends the stack before pam_twofactor.so when it succeeds"),
-                     entry.file, entry.line,
-                     jump ? "make the jump land on or before pam_twofactor.so, or move the module "
-                            "above it"
-                          : "make it `required`/`requisite`, or move pam_twofactor.so above it");
+        collected.add(service, Severity::Critical, "pam-skipped",
+                      "`" + written(entry) + "` " +
+                          (jump ? "jumps over pam_twofactor.so"
+                                : "ends the stack before pam_twofactor.so when it succeeds"),
+                      entry.file, entry.line,
+                      jump ? "make the jump land on or before pam_twofactor.so, or move the module "
+                             "above it"
+                           : "make it `required`/`requisite`, or move pam_twofactor.so above it");
     }
     if (truncated)
         findings.add(Severity::Warning, "pam-skipped",
@@ -196,7 +231,10 @@ const std::vector<std::string>& checked_services() {
 
 PamReport check_pam_stacks(const Tree& tree, Findings& findings) {
     PamReport report;
-    for (const auto& service : checked_services()) check_service(tree, service, report, findings);
+    Collected collected;
+    for (const auto& service : checked_services())
+        check_service(tree, service, report, collected, findings);
+    collected.report(findings);
     return report;
 }
 
