@@ -131,35 +131,56 @@ void check_global(const SshdConfig& config, const View& view, bool module_in_sta
     }
 }
 
+// The user a `Match User NAME` block names, when it names exactly one without a pattern: then
+// `sshd -T -C user=NAME,...` tells what sshd itself makes of the block.
+std::string single_user(const SshdMatch& match) {
+    const auto words = split_words(match.criteria);
+    if (words.size() != 2 || lower(words[0]) != "user") return "";
+    if (words[1].find_first_of("*?,!") != std::string::npos) return "";
+    return words[1];
+}
+
 // A Match block that sets one of the keywords so that the connections it matches skip what
-// the global configuration requires.
+// the global configuration requires. `from_sshd`: what sshd -T -C said for the block's user.
 void check_match(const SshdConfig& config, const View& global, const SshdMatch& match,
-                 bool module_in_stack, Findings& findings) {
-    const View view(config, nullptr, &match);
-    auto report = [&](const char* keyword, const std::string& what, const std::string& fix) {
-        auto it = match.settings.find(keyword);
-        if (it == match.settings.end()) return;
+                 const std::map<std::string, std::string>* from_sshd, bool module_in_stack,
+                 Findings& findings) {
+    const View view(config, from_sshd, from_sshd ? nullptr : &match);
+    // At the first of `keywords` the block sets; else, when sshd -C judged the block (an
+    // Include inside it may have set the value), at the Match line.
+    auto report = [&](std::initializer_list<const char*> keywords, const std::string& what,
+                      const std::string& fix) {
+        std::string file = match.file;
+        int line = match.line;
+        bool here = false;
+        for (const char* keyword : keywords)
+            if (auto it = match.settings.find(keyword); !here && it != match.settings.end()) {
+                file = it->second.file;
+                line = it->second.line;
+                here = true;
+            }
+        if (!here && !from_sshd) return;
         findings.add(
             Severity::Critical, "sshd-match",
-            "Match " + match.criteria + " (line " + std::to_string(match.line) + "): " + what,
-            it->second.file, it->second.line, fix);
+            "Match " + match.criteria + " (line " + std::to_string(match.line) + "): " + what, file,
+            line, fix);
     };
-    if (pubkey_alone(view) && !pubkey_alone(global)) {
-        report("authenticationmethods", "a public key logs in alone",
+    if (pubkey_alone(view) && !pubkey_alone(global))
+        report({"authenticationmethods", "pubkeyauthentication"}, "a public key logs in alone",
                "AuthenticationMethods publickey,keyboard-interactive in the Match block, or "
-               "remove the line");
-        report("pubkeyauthentication", "a public key logs in alone",
-               "remove PubkeyAuthentication from the Match block");
-    }
+               "remove what the block changes");
     if (module_in_stack && !yes(view.get("kbdinteractiveauthentication").value) &&
         yes(global.get("kbdinteractiveauthentication").value))
-        report("kbdinteractiveauthentication",
+        report({"kbdinteractiveauthentication"},
                "keyboard-interactive is off, so the code cannot be asked",
                "remove KbdInteractiveAuthentication from the Match block");
-    if (root_key_allowed(view.get("permitrootlogin").value) && pubkey_alone(view) &&
+    // A block for one other user never applies to root.
+    const std::string user = single_user(match);
+    if ((user.empty() || user == "root") && root_key_allowed(view.get("permitrootlogin").value) &&
+        pubkey_alone(view) &&
         !(root_key_allowed(global.get("permitrootlogin").value) && pubkey_alone(global)))
-        report("permitrootlogin", "root logs in with a key alone",
-               "PermitRootLogin no in the Match block");
+        report({"permitrootlogin", "authenticationmethods", "pubkeyauthentication"},
+               "root logs in with a key alone", "PermitRootLogin no in the Match block");
 }
 
 }  // namespace
@@ -189,8 +210,16 @@ void check_sshd(const Tree& tree, const std::string& sshd_config, const PamRepor
     const bool module_in_stack = has != pam.service_has_module.end() && has->second;
     const View global(*config, effective ? &*effective : nullptr, nullptr);
     check_global(*config, global, module_in_stack, findings);
-    for (const auto& match : config->matches)
-        check_match(*config, global, match, module_in_stack, findings);
+    for (const auto& match : config->matches) {
+        std::optional<std::map<std::string, std::string>> for_user;
+        if (effective && !single_user(match).empty()) {
+            std::string ignored;
+            for_user = run_sshd_t(on_host ? path : tree.host_path(path), ignored,
+                                  "user=" + single_user(match) + ",host=localhost,addr=127.0.0.1");
+        }
+        check_match(*config, global, match, for_user ? &*for_user : nullptr, module_in_stack,
+                    findings);
+    }
 }
 
 }  // namespace twofactor::ctl::doctor

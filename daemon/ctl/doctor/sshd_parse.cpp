@@ -125,7 +125,8 @@ std::optional<SshdConfig> read_sshd_config(const Tree& tree, const std::string& 
 }
 
 std::optional<std::map<std::string, std::string>> run_sshd_t(const std::string& host_file,
-                                                             std::string& error) {
+                                                             std::string& error,
+                                                             const std::string& connection) {
     const std::string sshd = find_sshd();
     if (sshd.empty()) {
         error = "sshd is not installed (not found in PATH)";
@@ -148,8 +149,12 @@ std::optional<std::map<std::string, std::string>> run_sshd_t(const std::string& 
         dup2(out[1], STDERR_FILENO);
         int null = open("/dev/null", O_RDONLY);
         if (null >= 0) dup2(null, STDIN_FILENO);
-        execl(sshd.c_str(), sshd.c_str(), "-T", "-f", host_file.c_str(),
-              static_cast<char*>(nullptr));
+        if (connection.empty())
+            execl(sshd.c_str(), sshd.c_str(), "-T", "-f", host_file.c_str(),
+                  static_cast<char*>(nullptr));
+        else
+            execl(sshd.c_str(), sshd.c_str(), "-T", "-f", host_file.c_str(), "-C",
+                  connection.c_str(), static_cast<char*>(nullptr));
         _exit(127);
     }
     close(out[1]);

@@ -41,9 +41,11 @@ struct SshdConfig {
 std::optional<SshdConfig> read_sshd_config(const Tree& tree, const std::string& path, bool on_host,
                                            Findings& findings);
 
-// `sshd -T -f FILE`: keyword (lower case) -> value. nullopt, with `error` set, when sshd is not
-// installed or fails (it needs its host keys and /run/sshd); it never runs longer than 5 s.
+// `sshd -T -f FILE` (with `-C CONNECTION` when given, "user=alice,host=...,addr=..."):
+// keyword (lower case) -> value. nullopt, with `error` set, when sshd is not installed or fails
+// (it needs its host keys and /run/sshd); it never runs longer than 5 s.
 std::optional<std::map<std::string, std::string>> run_sshd_t(const std::string& host_file,
-                                                             std::string& error);
+                                                             std::string& error,
+                                                             const std::string& connection = "");
 
 }  // namespace twofactor::ctl::doctor

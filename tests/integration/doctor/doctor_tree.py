@@ -110,11 +110,11 @@ class DoctorTree:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def run_doctor(*args, env=None, timeout=DOCTOR_TIMEOUT):
+def run_doctor(*args, env=None, timeout=DOCTOR_TIMEOUT, preexec_fn=None):
     """Runs `twofactorctl ... doctor --json ARGS`; returns (exit status, report, stderr)."""
     command = [binary("TWOFACTORCTL"), "doctor", "--json", *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env,
-                          check=False)
+                          check=False, preexec_fn=preexec_fn)
     try:
         report = json.loads(done.stdout) if done.stdout.strip() else None
     except ValueError:

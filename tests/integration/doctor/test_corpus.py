@@ -18,6 +18,12 @@ COMMON_AUTH_HEAD = ("auth\t[success=1 default=ignore]\tpam_unix.so nullok\n"
                     "auth\trequired\t\t\tpam_permit.so\n")
 
 
+def drop_to_nobody():
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+
+
 class CorpusTest(unittest.TestCase):
 
     def setUp(self):
@@ -330,6 +336,12 @@ class CorpusTest(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         rc, _, err = run_doctor("--code", "1")
         self.assertEqual(rc, 2, err)
+
+    def test_root_only(self):
+        rc, report, err = run_doctor("--root", self.tree.root, preexec_fn=drop_to_nobody)
+        self.assertEqual(rc, 2, err)
+        self.assertIsNone(report)
+        self.assertIn("run it as root", err)
 
     def read(self, path):
         with open(self.tree.host(path), encoding="utf-8") as f:

@@ -77,6 +77,25 @@ class DoctorWithDaemon(CliTestCase):
         self.assertEqual(problems(report), [("option-failmode-safe", "/etc/pam.d/common-auth", 5)])
         self.assertEqual(report["findings"][0]["severity"], "warning")  # the daemon is up
 
+    def test_texted_users_without_recovery_codes(self):
+        self.enroll_everyone("root", "tfdoc_alice", "tfdoc_carol")
+        if self.status("tfdoc_bob")["enabled"] is True:
+            self.ok("disable", "tfdoc_bob")
+        self.enroll_texted("tfdoc_bob")
+        codes = self.ok_json("recovery-codes", "tfdoc_bob")["recoveryCodes"]
+        self.assertEqual(len(codes), 10)
+        for code in codes:  # each lets one login in, and is gone
+            two_factor_id, _ = self.login("tfdoc_bob")
+            self.ok("complete", "--two-factor-id", two_factor_id, "--code", code)
+        self.assertEqual(self.status("tfdoc_bob")["recoveryCodesLeft"], 0)
+        rc, report = self.doctor()
+        hits = [f for f in report["findings"] if f["finding"] == "no-recovery-codes"]
+        self.assertEqual(len(hits), 1, report)
+        self.assertEqual(hits[0]["severity"], "warning")
+        self.assertIn("(tfdoc_bob)", hits[0]["what"])
+        self.assertEqual(rc, 1)
+        self.ok("disable", "tfdoc_bob")  # app-only users for the other tests
+
     def table(self):
         import subprocess
         from harness import binary

@@ -70,6 +70,26 @@ class SshdProgramTest(unittest.TestCase):
         self.assertNotIn(("sshd-parsed", 0), found)
         self.assertIn(("sshd-pubkey-alone", 2), found)
 
+    def test_match_user_block_judged_by_sshd_c(self):
+        # The file sets nothing in the block that doctor can see; sshd -C says what it does.
+        self.write_config("UsePAM yes\nAuthenticationMethods publickey,keyboard-interactive\n"
+                          "KbdInteractiveAuthentication yes\n"
+                          "Match User deploy\n    Include /nonexistent/deploy-*.conf\n"
+                          "Match User dev*\n    X11Forwarding no\n")
+        calls = os.path.join(self.dir, "calls")
+        self.fake_sshd(f'echo "$@" >> {calls}\n'
+                       "case \"$*\" in *-C*) methods=any ;; *) methods=publickey,keyboard-interactive ;; esac\n"
+                       "printf 'usepam yes\\npubkeyauthentication yes\\nauthenticationmethods %s\\n"
+                       "kbdinteractiveauthentication yes\\npermitrootlogin no\\n' \"$methods\"\n")
+        found = self.sshd_findings(self.doctor())
+        with open(calls, encoding="utf-8") as f:
+            self.assertEqual(f.read().splitlines(), [
+                f"-T -f {self.config}",
+                f"-T -f {self.config} -C user=deploy,host=localhost,addr=127.0.0.1"])
+        self.assertIn("Match User deploy", found[("sshd-match", 4)]["what"])
+        self.assertNotIn(("sshd-match", 6), found)
+        self.assertNotIn(("sshd-pubkey-alone", 2), found)
+
     def test_failing_sshd(self):
         self.write_config("UsePAM no\n")
         self.fake_sshd("echo 'Missing privilege separation directory: /run/sshd' >&2\nexit 255\n")
