@@ -4,7 +4,6 @@ and line; the README's configuration finds nothing but the daemon it cannot reac
 daemon's side is test_enrollments.py); bad input is a warning, never a crash or a hang."""
 
 import os
-import stat
 import sys
 import unittest
 
@@ -143,7 +142,8 @@ class CorpusTest(unittest.TestCase):
         self.tree.write("/etc/passwd", self.read("/etc/passwd") +
                         "alice:x:1000:1000::/home/alice:/bin/bash\n"
                         "bob:x:1001:1001::/home/bob:/bin/bash\n")
-        self.tree.write("/etc/group", self.read("/etc/group").replace("sudo:x:27:", "sudo:x:27:alice")
+        groups = self.read("/etc/group").replace("sudo:x:27:", "sudo:x:27:alice")
+        self.tree.write("/etc/group", groups
                         + "staff:x:50:bob\nalice:x:1000:\nbob:x:1001:\n")
         found = self.assertFound(self.doctor(), "option-groups", "/etc/pam.d/common-auth", 4,
                                  "critical")
@@ -173,7 +173,8 @@ class CorpusTest(unittest.TestCase):
         self.assertFound(self.doctor(), "sshd-pubkey-alone", "/etc/ssh/sshd_config", 4,
                          "critical")
         self.sshd("UsePAM yes\nKbdInteractiveAuthentication yes\n"
-                  "AuthenticationMethods publickey,keyboard-interactive password,keyboard-interactive\n")
+                  "AuthenticationMethods publickey,keyboard-interactive "
+                  "password,keyboard-interactive\n")
         self.assertNotFound(self.doctor(), "sshd-pubkey-alone")
         self.sshd("UsePAM yes\nKbdInteractiveAuthentication yes\n"
                   "AuthenticationMethods publickey,keyboard-interactive publickey\n")
@@ -201,7 +202,8 @@ class CorpusTest(unittest.TestCase):
     def test_setting_in_an_included_file(self):
         self.tree.write("/etc/ssh/sshd_config.d/10-keys.conf", "# keys\nPubkeyAuthentication yes\n"
                         "AuthenticationMethods any\n")
-        self.assertFound(self.doctor(), "sshd-pubkey-alone", "/etc/ssh/sshd_config.d/10-keys.conf", 3)
+        self.assertFound(self.doctor(), "sshd-pubkey-alone",
+                         "/etc/ssh/sshd_config.d/10-keys.conf", 3)
 
     def test_sshd_config_option(self):
         outside = self.tree.root + "/elsewhere_sshd_config"
@@ -295,7 +297,8 @@ class CorpusTest(unittest.TestCase):
                         "[twilio]\naccount_sid = AC0123456789abcdef0123456789abcdef\n"
                         "auth_token_file = /etc/twofactord/token\n")
         self.tree.write("/etc/twofactord/token", "secret\n", mode=0o640)
-        os.chown(self.tree.host("/etc/twofactord/token"), 0, 100)  # a group neither root's nor the daemon's
+        # A group that is neither root's nor the daemon's.
+        os.chown(self.tree.host("/etc/twofactord/token"), 0, 100)
         self.assertFound(self.doctor(), "daemon-file-readable", "/etc/twofactord/twofactord.conf",
                          3, "critical")
 

@@ -4,6 +4,7 @@ has a login shell enrolled finds nothing (exit 0); `nullok` with users who are n
 names them; failmode=safe and socket= are judged against the daemon that answers."""
 
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -12,6 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 
 from cli_support import CliTestCase, main  # noqa: E402
 from doctor_tree import DoctorTree, problems, run_doctor  # noqa: E402
+from harness import binary  # noqa: E402
 
 PASSWD_USERS = ("tfdoc_alice", "tfdoc_bob", "tfdoc_carol")
 
@@ -70,8 +72,9 @@ class DoctorWithDaemon(CliTestCase):
         self.enroll_everyone("root", *PASSWD_USERS)
         with open(self.tree.host("/etc/pam.d/common-auth"), encoding="utf-8") as f:
             stack = f.read()
-        self.tree.write("/etc/pam.d/common-auth", stack.replace(
-            "pam_twofactor.so nullok", f"pam_twofactor.so failmode=safe socket={self.h.socket_path}"))
+        options = f"failmode=safe socket={self.h.socket_path}"
+        self.tree.write("/etc/pam.d/common-auth",
+                        stack.replace("pam_twofactor.so nullok", "pam_twofactor.so " + options))
         rc, report = self.doctor()
         self.assertEqual(rc, 1)
         self.assertEqual(problems(report), [("option-failmode-safe", "/etc/pam.d/common-auth", 5)])
@@ -97,8 +100,6 @@ class DoctorWithDaemon(CliTestCase):
         self.ok("disable", "tfdoc_bob")  # app-only users for the other tests
 
     def table(self):
-        import subprocess
-        from harness import binary
         done = subprocess.run([binary("TWOFACTORCTL"), "--socket", self.h.socket_path, "doctor",
                                "--root", self.tree.root], capture_output=True, text=True,
                               timeout=30, check=False)

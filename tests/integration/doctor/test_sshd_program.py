@@ -78,7 +78,8 @@ class SshdProgramTest(unittest.TestCase):
                           "Match User dev*\n    X11Forwarding no\n")
         calls = os.path.join(self.dir, "calls")
         self.fake_sshd(f'echo "$@" >> {calls}\n'
-                       "case \"$*\" in *-C*) methods=any ;; *) methods=publickey,keyboard-interactive ;; esac\n"
+                       'case "$*" in *-C*) methods=any ;; '
+                       "*) methods=publickey,keyboard-interactive ;; esac\n"
                        "printf 'usepam yes\\npubkeyauthentication yes\\nauthenticationmethods %s\\n"
                        "kbdinteractiveauthentication yes\\npermitrootlogin no\\n' \"$methods\"\n")
         found = self.sshd_findings(self.doctor())
