@@ -81,9 +81,9 @@ public:
               std::vector<std::string>& open_files, const std::string& from, int from_line) {
         if (depth > kMaxDepth ||
             std::find(open_files.begin(), open_files.end(), file) != open_files.end()) {
-            warn_once("pam-include-loop",
-                      file + " includes itself (through " + from + "); libpam refuses the stack",
-                      from, from_line, "remove the include that closes the loop");
+            refuse_stack("pam-include-loop",
+                         file + " includes itself (through " + from + "); libpam refuses the stack",
+                         from, from_line, "remove the include that closes the loop");
             return;
         }
         TextFile text;
@@ -91,13 +91,13 @@ public:
         switch (tree_.read(file, text, error)) {
             case ReadResult::Missing:
                 if (!from.empty())
-                    warn_once("pam-unreadable", "included file " + file + " does not exist", from,
-                              from_line, "create it, or remove the include");
+                    refuse_stack("pam-unreadable", "included file " + file + " does not exist",
+                                 from, from_line, "create it, or remove the include");
                 return;
             case ReadResult::Failed:
-                warn_once("pam-unreadable", "cannot read " + file + ": " + error,
-                          from.empty() ? file : from, from.empty() ? 0 : from_line,
-                          "make the file readable by root");
+                refuse_stack("pam-unreadable", "cannot read " + file + ": " + error,
+                             from.empty() ? file : from, from.empty() ? 0 : from_line,
+                             "make the file readable by root");
                 return;
             case ReadResult::Ok:
                 break;
@@ -138,8 +138,8 @@ private:
             control = lower(words[next++]);
         }
         if (next >= words.size()) {
-            warn_once("pam-syntax", "an auth line without a module; libpam refuses the stack", file,
-                      pam_line.line, "complete or remove the line");
+            refuse_stack("pam-syntax", "an auth line without a module; libpam refuses the stack",
+                         file, pam_line.line, "complete or remove the line");
             return;
         }
         const std::string& target = words[next];
@@ -169,12 +169,15 @@ private:
                                                      : pam_service_file(tree_, name);
     }
 
-    void warn_once(const std::string& check, const std::string& what, const std::string& file,
-                   int line, const std::string& fix) {
+    // A problem that makes libpam refuse the whole stack (every login through it fails).
+    void refuse_stack(const std::string& check, const std::string& what, const std::string& file,
+                      int line, const std::string& fix) {
         findings_.add(Severity::Warning, check, what, file, line, fix);
+        refused = true;
     }
 
 public:
+    bool refused = false;
     static constexpr std::size_t kOutermost = static_cast<std::size_t>(-1);
 
 private:
@@ -203,6 +206,7 @@ PamStack read_auth_stack(const Tree& tree, const std::string& service, Findings&
     StackReader reader(tree, findings);
     std::vector<std::string> open_files;
     reader.read(stack.service_file, stack, 0, open_files, "", 0);
+    stack.refused = reader.refused;
     for (auto& entry : stack.entries)
         if (entry.frame_end == StackReader::kOutermost) entry.frame_end = stack.entries.size();
     return stack;

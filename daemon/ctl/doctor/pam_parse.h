@@ -33,6 +33,8 @@ struct PamEntry {
 struct PamStack {
     std::string service_file;  // the file the service was read from, empty when none exists
     int first_auth_line = 0;   // its first auth line (a place to point at)
+    // A file is missing, unreadable or includes itself: libpam refuses every login through it.
+    bool refused = false;
     std::vector<PamEntry> entries;
 };
 

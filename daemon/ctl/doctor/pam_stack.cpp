@@ -182,6 +182,7 @@ void check_service(const Tree& tree, const std::string& service, PamReport& repo
                           "use `requisite` (after the password) or `required`");
     }
     report.service_has_module[service] = has_module;
+    if (stack.refused) return;  // fails closed; the reason is a warning already
     if (!has_module) {
         findings.add(Severity::Critical, "pam-no-module",
                      service + " authenticates without pam_twofactor.so", stack.service_file,
