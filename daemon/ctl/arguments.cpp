@@ -35,6 +35,7 @@ const std::vector<CommandSpec>& command_specs() {
         {"complete", 0, 0, {"two-factor-id", "code", "ip-address"}},
         {"enroll", 0, 1, {"phone", "delivery"}},
         {"recovery-codes", 0, 1, {"code", "two-factor-id"}},
+        {"doctor", 0, 0, {"root", "sshd-config"}},
     };
     return specs;
 }
@@ -260,6 +261,9 @@ Commands:
   recovery-codes [USER] [--code C [--two-factor-id ID]]
                                        replace USER's recovery codes with 10 new ones (a
                                        user gives a code, or is asked for one; root needs none)
+  doctor [--root DIR] [--sshd-config FILE]
+                                       list every way in that skips the second factor (root);
+                                       exit 0 none found, 1 found
 
 Options:
   --json             print the daemon's reply (or error) as JSON on standard output

@@ -5,6 +5,7 @@
 
 #include "common/accounts.h"
 #include "daemon/ctl/current_factor.h"
+#include "daemon/ctl/doctor/doctor.h"
 #include "daemon/ctl/input.h"
 #include "daemon/ctl/output.h"
 #include "daemon/ctl/recovery_codes.h"
@@ -224,6 +225,7 @@ std::string caller_user_name() {
 }
 
 int run_command(const Invocation& inv) {
+    if (inv.command == "doctor") return run_doctor(inv);
     static constexpr CommandEntry kCommands[] = {
         {"secret", run_secret},
         {"send", run_send},
