@@ -48,7 +48,8 @@ class ProofTest(CliTestCase):
     def setUp(self):
         for program in ("/usr/sbin/sshd", SUDO, "/usr/bin/ssh", "/usr/sbin/visudo"):
             if not os.access(program, os.X_OK):
-                self.skipTest(f"{program} is not installed")
+                # scripts/install-deps.sh installs them: a proof that cannot run is a failure.
+                self.fail(f"{program} is not installed")
         self.user = LoginUser().__enter__()
         self.addCleanup(self.user.remove)
         self.enroll_texted(self.user.name, phone=PHONE)
