@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "common/secure.h"
-#include "daemon/store/cipher.h"
-#include "daemon/store/key_check.h"
+#include "daemon/keys/cipher.h"
+#include "daemon/keys/key_check.h"
 
 namespace twofactor {
 
@@ -208,7 +208,7 @@ struct StoreSettings {
     SecureString password;    // PostgreSQL password, empty when conninfo or ~/.pgpass carry it
     int connect_timeout = 5;  // seconds, for PostgreSQL connections
     int timeout = 10;         // seconds a call may wait for the store before it is Unavailable
-    int connections = 4;      // PostgreSQL connections, one per store thread
+    int connections = 4;      // PostgreSQL connections, one per worker
 };
 
 // Opens the configured backend and migrates its schema forward. Throws StoreError.
