@@ -15,6 +15,7 @@
 
 #include "common/protocol.h"
 #include "common/secure.h"
+#include "daemon/attributed_messenger.h"
 #include "daemon/challenges.h"
 #include "daemon/limits.h"
 #include "daemon/messenger.h"
@@ -164,7 +165,8 @@ private:
 
     const Settings& settings_;
     Store& store_;
-    Messenger& messenger_;
+    // Twilio's answers count toward the log budget of the caller who sent the text.
+    AttributedMessenger messenger_;
     Clock clock_;
     Challenges challenges_;
     // Texts per user count in the store, so that every host of a fleet sees the same hour; the
