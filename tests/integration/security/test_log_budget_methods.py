@@ -6,23 +6,28 @@ the rest was held back.
 Each method is walked by a user of its own (its own budget), on one connection, ROUNDS times
 in a way that writes a line each time if anything does: forgetting trusts, texting a setup code,
 enabling over and over, disabling with a recovery code, beginning texted logins, resending,
-wrong and recovery codes at the prompt, replacing recovery codes. Every line the daemon writes
-during a walk is counted: nothing else happens meanwhile."""
+wrong and recovery codes at the prompt, replacing recovery codes, calls; and, with Twilio
+Verify, the verifications started, sent again, placed as calls and checked, whose lines are
+written when Twilio answers. Every line the daemon writes during a walk is counted: nothing else
+happens meanwhile."""
 
 import time
 
 from security_support import (LIBERAL_LIMITS, PHONE, SecurityTestCase, call, connect_as,
-                              error_of, ids_of, main, merged, require_root, totp, wrong_code)
+                              error_of, harness, ids_of, main, merged, require_root, totp,
+                              wrong_code)
 
 BUDGET = 5  # [daemon] log_lines_per_uid
 ROUNDS = 200
 WINDOW = 60  # seconds: the budget's minute
+VERIFY_SID = "VA" + "0123456789abcdef" * 2
 
 
 @require_root
 class EveryMethodLogBudgetTest(SecurityTestCase):
     config = merged(LIBERAL_LIMITS, {"daemon": {"log_lines_per_uid": BUDGET},
-                                     "login": {"challenges_per_minute": 10000, "resends": 10}})
+                                     "login": {"challenges_per_minute": 10000, "resends": 10},
+                                     "voice": {"enabled": "yes"}})
 
     # -- one walk -------------------------------------------------------------------------------
 
@@ -62,6 +67,7 @@ class EveryMethodLogBudgetTest(SecurityTestCase):
             "GenerateSecret": (no_setup, lambda s, i: s.ok("GenerateSecret")),
             "SendCode (setup)": (no_setup, send_setup_code),
             "SendCode (resend)": (self.texted, resend),
+            "SendCode (call)": (self.texted, call_instead),
             "Enable": (no_setup, enable_over_and_over),
             "Disable": (no_setup, enable_then_disable),
             "Status": (no_setup, lambda s, i: s.ok("Status", {"user": s.user})),
@@ -87,6 +93,40 @@ class EveryMethodLogBudgetTest(SecurityTestCase):
                                      "delivery": "None"})
         self.assertIsNone(error_of(reply), reply)
         return {"codes": list(reply["parameters"]["recoveryCodes"])}
+
+    def texted_with_recovery_codes(self, user):
+        secret = self.new_secret()
+        reply = self.wire("Enable", {"user": user, "secret": secret, "code": totp(secret),
+                                     "mobilePhone": PHONE})
+        self.assertIsNone(error_of(reply), reply)
+        return {"codes": list(reply["parameters"]["recoveryCodes"])}
+
+
+@require_root
+class VerifyLogBudgetTest(EveryMethodLogBudgetTest):
+    """The methods whose lines come from Twilio Verify's answers, later, on another thread."""
+
+    config = merged(EveryMethodLogBudgetTest.config,
+                    {"twilio": {"verify_service_sid": VERIFY_SID,
+                                "verify_api_url": lambda h: h.endpoint_url}})
+
+    @classmethod
+    def setUpClass(cls):
+        cls.h = harness.Harness(config=merged(LIBERAL_LIMITS, cls.config),
+                                endpoint_args=["--verify-service-sid", VERIFY_SID])
+        cls.h.__enter__()
+        cls.addClassCleanup(cls.h.stop)
+
+    def test_every_method_stays_within_the_budget(self):
+        walks = {
+            "Begin (Verify)": (self.texted, lambda s, i: s.ok("Begin", {"user": s.user})),
+            "SendCode (Verify resend)": (self.texted, resend),
+            "SendCode (Verify call)": (self.texted, call_instead),
+            "Complete (VerificationCheck)": (self.texted_with_recovery_codes, complete),
+        }
+        for method, (setup, step) in walks.items():
+            with self.subTest(method=method):
+                self.walk(method, setup, step)
 
 
 class Session:
@@ -127,14 +167,22 @@ def send_setup_code(s, i):
     s.ok("SendCode", {"mobilePhone": PHONE, "secret": s.state["secret"]})
 
 
-def resend(s, i):
-    """Resends until the challenge's resends are used up, then begins another."""
+def resend(s, i, delivery=None):
+    """Resends until the challenge's resends are used up (or Twilio refuses more), then begins
+    another."""
     if "id" in s.state:
-        reply = s.call("SendCode", {"twoFactorId": s.state["id"]})
+        parameters = {"twoFactorId": s.state["id"]}
+        if delivery is not None:
+            parameters["delivery"] = delivery
+        reply = s.call("SendCode", parameters)
         if error_of(reply) is None:
             return
-        s.test.assertEqual(error_of(reply), "RateLimited", reply)
+        s.test.assertIn(error_of(reply), ("RateLimited", "DeliveryFailed"), reply)
     s.state["id"] = s.ok("Begin", {"user": s.user})["twoFactorId"]
+
+
+def call_instead(s, i):
+    resend(s, i, delivery="Call")
 
 
 def enable(s, current_code=None):
