@@ -324,6 +324,20 @@ static void only_a_verified_connection_may_leave_the_machine(void**) {
         write_config(postgresql_config(weak, "allow_insecure = yes\n"));
         assert_string_equal(load_error().c_str(), "");
     }
+    // What the conninfo leaves out, libpq takes from the environment.
+    setenv("PGHOST", "db1.example.org", 1);
+    write_config(postgresql_config("dbname=twofactor"));
+    const std::string from_pghost = load_error();
+    setenv("PGSSLMODE", "verify-full", 1);
+    const std::string verified_by_pgsslmode = load_error();
+    write_config(postgresql_config("host=/run/postgresql dbname=twofactor sslmode=disable"));
+    const std::string socket_over_pghost = load_error();
+    unsetenv("PGHOST");
+    unsetenv("PGSSLMODE");
+    assert_true(from_pghost.find(":4: conninfo reaches db1.example.org") != std::string::npos);
+    assert_string_equal(verified_by_pgsslmode.c_str(), "");
+    assert_string_equal(socket_over_pghost.c_str(), "");
+
     write_config(postgresql_config("host=db1.example.org", "allow_insecure = perhaps\n"));
     assert_true(load_error().find(":5: allow_insecure must be yes or no") != std::string::npos);
 }
