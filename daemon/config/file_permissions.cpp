@@ -34,6 +34,11 @@ struct stat stat_of(const std::string& path) {
     return st;
 }
 
+bool others_may_read(const struct stat& st) {
+    const bool group_may_read = (st.st_mode & S_IRGRP) != 0 && !trusted_gid(st.st_gid);
+    return (st.st_mode & S_IROTH) != 0 || group_may_read;
+}
+
 }  // namespace
 
 void refuse_if_others_may_change(const std::string& path, const char* what) {
@@ -51,11 +56,17 @@ void refuse_if_others_may_change(const std::string& path, const char* what) {
 
 void warn_if_others_may_read(const std::string& path, const char* secret) {
     const struct stat st = stat_of(path);
-    const bool group_may_read = (st.st_mode & S_IRGRP) != 0 && !trusted_gid(st.st_gid);
-    if ((st.st_mode & S_IROTH) == 0 && !group_may_read) return;
+    if (!others_may_read(st)) return;
     log::warning(path + " holds " + secret + " and is readable by other users (mode " +
                      octal(st.st_mode) + "); chmod go-r it",
                  {{"path", path}});
+}
+
+void refuse_if_others_may_read(const std::string& path, const char* secret) {
+    const struct stat st = stat_of(path);
+    if (!others_may_read(st)) return;
+    throw ConfigError(path + ": " + secret + " is readable by other users (mode " +
+                      octal(st.st_mode) + "); chmod go-r it");
 }
 
 }  // namespace twofactor

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Whom the daemon's files let change or read them. A configuration or secret file another user
 // may change lets that user change what the daemon does (its Twilio account, its database, its
-// limits): refused. One another user may read gives away the secret in it: a warning.
+// limits): refused. One another user may read gives away the secret in it: a warning, or, for
+// the database password (which opens every enrollment to whoever reaches the server), refused.
 #pragma once
 
 #include <string>
@@ -16,5 +17,9 @@ void refuse_if_others_may_change(const std::string& path, const char* what);
 // Logs a warning when users other than root and the daemon's may read the file, which holds
 // `secret` ("the Twilio auth token").
 void warn_if_others_may_read(const std::string& path, const char* secret);
+
+// Throws ConfigError "PATH: ..." when users other than root and the daemon's may read the file,
+// which holds `secret` ("the database password").
+void refuse_if_others_may_read(const std::string& path, const char* secret);
 
 }  // namespace twofactor

@@ -39,7 +39,8 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"lockout", {"failures", "window", "duration"}},
     {"trust", {"max_seconds"}},
     {"store", {"backend", "timeout"}},
-    {"postgresql", {"conninfo", "password_file", "connect_timeout", "connections"}},
+    {"postgresql",
+     {"conninfo", "password_file", "connect_timeout", "connections", "allow_insecure"}},
 };
 
 class Reader {
@@ -98,9 +99,14 @@ private:
     const IniFile& ini_;
 };
 
-std::string read_secret_file(const std::string& path) {
+// `refused_if_readable` names a secret no other user may read ("the database password"); other
+// secrets read by others are warned about.
+std::string read_secret_file(const std::string& path, const char* refused_if_readable = nullptr) {
     refuse_if_others_may_change(path, "secret file");
-    warn_if_others_may_read(path, "a secret");
+    if (refused_if_readable != nullptr)
+        refuse_if_others_may_read(path, refused_if_readable);
+    else
+        warn_if_others_may_read(path, "a secret");
     auto value = read_secret_text(path);
     if (!value) throw ConfigError(path + ": " + std::strerror(errno));
     return std::move(*value);
@@ -223,12 +229,17 @@ void read_store(const Reader& r, StoreSettings& store) {
     r.number("postgresql", "connections", store.connections, 1, 64);
     std::string password_file;
     r.text("postgresql", "password_file", password_file);
-    if (!password_file.empty()) store.password = SecureString(read_secret_file(password_file));
+    if (!password_file.empty())
+        store.password = SecureString(read_secret_file(password_file, "the database password"));
     if (store.backend == StoreSettings::Backend::Postgresql && store.conninfo.empty())
         r.fail(*r.ini().get("store", "backend"),
                "backend = postgresql needs [postgresql] conninfo");
+    bool allow_insecure = false;
+    r.boolean("postgresql", "allow_insecure", allow_insecure);
     if (auto v = r.ini().get("postgresql", "conninfo")) {
         if (auto why = pg::check_conninfo(store.conninfo)) r.fail(*v, *why);
+        if (auto why = pg::check_transport(store.conninfo); why && !allow_insecure)
+            r.fail(*v, *why + "; or set [postgresql] allow_insecure = yes");
     }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/log/log_budget.h"
 #include "daemon/log/log_format.h"
 
 namespace twofactor::log {
@@ -25,6 +26,7 @@ void init(bool debug) {
 
 void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
     if (level == Level::Debug && !g_debug) return;
+    if (!scope_admits_line()) return;
     if (g_journal) {
         std::vector<std::string> parts = journal_fields(level, message, fields);
         std::vector<iovec> iov;

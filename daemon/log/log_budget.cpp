@@ -55,6 +55,7 @@ constexpr std::int64_t kWindowSeconds = 60;
 std::unique_ptr<LogBudget> g_budget;
 // Callers' lines are counted from every worker.
 std::mutex g_budget_mutex;
+thread_local std::optional<uid_t> t_caller;
 
 std::int64_t monotonic_seconds() {
     timespec ts{};
@@ -76,6 +77,30 @@ bool from_caller(uid_t uid) {
 void sweep_callers() {
     std::lock_guard lock(g_budget_mutex);
     if (g_budget) g_budget->sweep(monotonic_seconds());
+}
+
+CallerScope::CallerScope(uid_t uid) : outer_(t_caller) {
+    t_caller = uid;
+}
+
+CallerScope::~CallerScope() {
+    t_caller = outer_;
+}
+
+std::optional<uid_t> caller_in_scope() {
+    return t_caller;
+}
+
+bool scope_admits_line() {
+    if (!t_caller) return true;
+    // The budget's own lines ("holding back ...") are written outside the scope: they are
+    // never held back, and asking again from inside would take the budget's lock twice.
+    struct Unattributed {
+        uid_t uid;
+        explicit Unattributed(uid_t u) : uid(u) { t_caller.reset(); }
+        ~Unattributed() { t_caller = uid; }
+    } unattributed(*t_caller);
+    return from_caller(unattributed.uid);
 }
 
 }  // namespace log

@@ -146,12 +146,11 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     Challenge c =
         challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
                            login.resends, texting_now ? step : std::nullopt, ip, service, trust);
-    if (log::from_caller(caller.uid))
-        log::info("two-factor challenge started", {{"user", user},
-                                                   {"ip", ip},
-                                                   {"service", service},
-                                                   {"tty", tty},
-                                                   {"delivery", delivery_name(e->delivery)}});
+    log::info("two-factor challenge started", {{"user", user},
+                                               {"ip", ip},
+                                               {"service", service},
+                                               {"tty", tty},
+                                               {"delivery", delivery_name(e->delivery)}});
 
     json reply = {
         {"twoFactorId", c.id},

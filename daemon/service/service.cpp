@@ -29,6 +29,8 @@ Service::Service(const Settings& settings, Store& store, Messenger& messenger, C
       challenge_starts_(settings.login.challenges_per_minute, 60) {}
 
 void Service::handle(const Caller& caller, const protocol::Request& request, Respond respond) {
+    // Every line this call writes, and those of the Twilio answers it waits for, is the caller's.
+    log::CallerScope scope(caller.uid);
     static const std::map<std::string, Handler> kHandlers = {
         {protocol::method::GenerateSecret, &Service::generate_secret},
         {protocol::method::SendCode, &Service::send_code},

@@ -17,6 +17,7 @@
 #include "common/protocol.h"
 #include "common/secure.h"
 #include "daemon/config/settings.h"
+#include "daemon/service/attributed_messenger.h"
 #include "daemon/service/challenges.h"
 #include "daemon/service/limits.h"
 #include "daemon/service/messenger.h"
@@ -174,7 +175,8 @@ private:
 
     const Settings& settings_;
     Store& store_;
-    Messenger& messenger_;
+    // Twilio's answers count toward the log budget of the caller who sent the text.
+    AttributedMessenger messenger_;
     Clock clock_;
     Challenges challenges_;
     // Texts per user count in the store, so that every host of a fleet sees the same hour; the

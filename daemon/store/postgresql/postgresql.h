@@ -33,6 +33,14 @@ struct Param {
 // belongs in password_file or the credential), or nullopt when it can.
 std::optional<std::string> check_conninfo(const std::string& conninfo);
 
+// Why the connection `conninfo` (with libpq's PGHOST, PGHOSTADDR, PGSSLMODE and PGSERVICE from
+// the environment) describes could be read or changed on the way: it may go to a host other
+// than this machine (an address outside loopback, a name other than localhost, or a service
+// file's host, which cannot be checked here) without sslmode verify-full or verify-ca. nullopt
+// when every host is this machine (loopback, a Unix socket directory) or the server's
+// certificate is checked. The conninfo must parse (check_conninfo).
+std::optional<std::string> check_transport(const std::string& conninfo);
+
 class Result {
 public:
     explicit Result(PGresult* result) : result_(result) {}

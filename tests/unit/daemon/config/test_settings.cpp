@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -244,6 +245,7 @@ static void the_store_section_picks_a_backend(void**) {
 
     std::string password_path = g_path + ".pgpass";
     std::ofstream(password_path) << "s3cret\n";
+    chmod(password_path.c_str(), 0600);
     write_config(
         "[store]\nbackend = postgresql\ntimeout = 7\n[postgresql]\n"
         "conninfo = host=db1 dbname=twofactor user=twofactord sslmode=verify-full\n"
@@ -277,6 +279,86 @@ static void the_store_section_picks_a_backend(void**) {
     assert_int_equal(twofactor::StoreSettings{}.connections, 4);
 }
 
+// The conninfo line with `conninfo` under [postgresql] (line 4) and `extra` after it.
+std::string postgresql_config(const std::string& conninfo, const std::string& extra = "") {
+    return "[store]\nbackend = postgresql\n[postgresql]\nconninfo = " + conninfo + "\n" + extra;
+}
+
+static void only_a_verified_connection_may_leave_the_machine(void**) {
+    // This machine's server: any sslmode, whichever way the conninfo names it.
+    for (const char* local :
+         {"host=127.0.0.1 dbname=twofactor sslmode=disable", "host=::1 sslmode=prefer",
+          "host=localhost sslmode=allow", "host=127.0.0.2", "hostaddr=127.0.0.1 sslmode=disable",
+          "host=/var/run/postgresql dbname=twofactor", "dbname=twofactor user=twofactord",
+          "host=localhost,127.0.0.1,/run/postgresql", "postgresql://localhost/twofactor",
+          "postgresql://127.0.0.1:5432/twofactor?sslmode=disable", "postgresql://[::1]/twofactor",
+          "postgresql://%2Fvar%2Frun%2Fpostgresql/twofactor", "postgresql:///twofactor"}) {
+        write_config(postgresql_config(local));
+        assert_string_equal(load_error().c_str(), "");
+    }
+    // Another host: its certificate checked, or nothing.
+    for (const char* verified :
+         {"host=db1.example.org sslmode=verify-full", "host=10.0.0.5 sslmode=verify-ca",
+          "host=db1,db2 sslmode=verify-full",
+          "postgresql://db1.example.org/twofactor?sslmode=verify-full",
+          "postgresql://db1,db2:5433/twofactor?sslmode=verify-ca"}) {
+        write_config(postgresql_config(verified));
+        assert_string_equal(load_error().c_str(), "");
+    }
+    for (const char* weak :
+         {"host=db1.example.org dbname=twofactor", "host=db1.example.org sslmode=prefer",
+          "host=db1.example.org sslmode=disable", "host=db1.example.org sslmode=allow",
+          "host=db1.example.org sslmode=require", "hostaddr=10.0.0.5 sslmode=disable",
+          "host=localhost hostaddr=192.0.2.7", "host=127.0.0.1,db2.example.org",
+          "host=/run/postgresql,db2.example.org sslmode=require",
+          "postgresql://db1.example.org/twofactor",
+          "postgresql://db1.example.org/twofactor?sslmode=require",
+          "postgresql://localhost,db2.example.org/twofactor",
+          "service=twofactor dbname=twofactor"}) {
+        write_config(postgresql_config(weak));
+        const std::string error = load_error();
+        assert_true(error.find(g_path + ":4: ") == 0);
+        assert_true(error.find("sslmode=verify-full") != std::string::npos);
+        assert_true(error.find("allow_insecure") != std::string::npos);
+        // The administrator may say so.
+        write_config(postgresql_config(weak, "allow_insecure = yes\n"));
+        assert_string_equal(load_error().c_str(), "");
+    }
+    // What the conninfo leaves out, libpq takes from the environment.
+    setenv("PGHOST", "db1.example.org", 1);
+    write_config(postgresql_config("dbname=twofactor"));
+    const std::string from_pghost = load_error();
+    setenv("PGSSLMODE", "verify-full", 1);
+    const std::string verified_by_pgsslmode = load_error();
+    write_config(postgresql_config("host=/run/postgresql dbname=twofactor sslmode=disable"));
+    const std::string socket_over_pghost = load_error();
+    unsetenv("PGHOST");
+    unsetenv("PGSSLMODE");
+    assert_true(from_pghost.find(":4: conninfo reaches db1.example.org") != std::string::npos);
+    assert_string_equal(verified_by_pgsslmode.c_str(), "");
+    assert_string_equal(socket_over_pghost.c_str(), "");
+
+    write_config(postgresql_config("host=db1.example.org", "allow_insecure = perhaps\n"));
+    assert_true(load_error().find(":5: allow_insecure must be yes or no") != std::string::npos);
+}
+
+static void a_database_password_file_others_may_read_is_refused(void**) {
+    std::string password_path = g_path + ".pgpass";
+    std::ofstream(password_path) << "s3cret\n";
+    write_config(postgresql_config("host=127.0.0.1", "password_file = " + password_path + "\n"));
+    chmod(password_path.c_str(), 0644);
+    const std::string error = load_error();
+    chmod(password_path.c_str(), 0640);  // the group is root's: no other user
+    const std::string error_group_root = load_error();
+    chmod(password_path.c_str(), 0600);
+    const std::string fine = load_error();
+    std::remove(password_path.c_str());
+    assert_true(error.find(password_path + ": ") == 0);
+    assert_true(error.find("readable by other users (mode 0644)") != std::string::npos);
+    assert_string_equal(error_group_root.c_str(), "");
+    assert_string_equal(fine.c_str(), "");
+}
+
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_full_file_is_read, make_path, remove_path),
@@ -291,6 +373,10 @@ int main() {
         cmocka_unit_test_setup_teardown(edge_and_region_build_the_url, make_path, remove_path),
         cmocka_unit_test_setup_teardown(the_store_section_picks_a_backend, make_path, remove_path),
         cmocka_unit_test_setup_teardown(voice_needs_a_number_to_call_from, make_path, remove_path),
+        cmocka_unit_test_setup_teardown(only_a_verified_connection_may_leave_the_machine, make_path,
+                                        remove_path),
+        cmocka_unit_test_setup_teardown(a_database_password_file_others_may_read_is_refused,
+                                        make_path, remove_path),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -13,6 +13,9 @@ extern "C" {
 }
 
 using twofactor::LogBudget;
+using twofactor::log::caller_in_scope;
+using twofactor::log::CallerScope;
+using twofactor::log::scope_admits_line;
 
 namespace {
 
@@ -42,6 +45,27 @@ void root_is_never_held_back(void**) {
     assert_int_equal(admitted(budget, 0, 100, 10000), 10000);
 }
 
+// Every line written inside a caller's scope asks the budget; outside, nothing does.
+void lines_in_a_callers_scope_count_toward_its_budget(void**) {
+    twofactor::log::limit_callers(2);
+    {
+        CallerScope scope(4242);
+        assert_true(caller_in_scope() == 4242);
+        assert_true(scope_admits_line());
+        assert_true(scope_admits_line());
+        assert_false(scope_admits_line());
+        {
+            CallerScope root(0);
+            assert_true(scope_admits_line());
+        }
+        assert_true(caller_in_scope() == 4242);  // the inner scope ended
+        assert_false(scope_admits_line());
+    }
+    assert_false(caller_in_scope().has_value());
+    assert_true(scope_admits_line());
+    assert_false(twofactor::log::from_caller(4242));
+}
+
 }  // namespace
 
 int main() {
@@ -49,6 +73,7 @@ int main() {
         cmocka_unit_test(a_uid_gets_its_lines_and_no_more),
         cmocka_unit_test(a_new_minute_is_a_new_budget),
         cmocka_unit_test(root_is_never_held_back),
+        cmocka_unit_test(lines_in_a_callers_scope_count_toward_its_budget),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
