@@ -3,6 +3,7 @@
 add_library(twofactord_core STATIC
     challenges.cpp
     factor_change.cpp
+    host_id.cpp
     file_trust.cpp
     limits.cpp
     log.cpp

@@ -7,6 +7,7 @@
 #include "common/phone.h"
 #include "common/secret.h"
 #include "common/totp.h"
+#include "daemon/host_id.h"
 #include "daemon/log.h"
 #include "daemon/log_budget.h"
 #include "daemon/params.h"
@@ -18,6 +19,7 @@ using protocol::json;
 
 Service::Service(const Settings& settings, Store& store, Messenger& messenger, Clock clock)
     : settings_(settings),
+      host_id_(trust_host_id(settings.trust)),
       store_(store),
       messenger_(messenger),
       clock_(std::move(clock)),

@@ -163,6 +163,8 @@ private:
                    TextOptions options, std::function<void(const SmsResult&)> done);
 
     const Settings& settings_;
+    // The host this daemon's trusts are made for and honoured on (daemon/host_id.h).
+    const std::string host_id_;
     Store& store_;
     Messenger& messenger_;
     Clock clock_;

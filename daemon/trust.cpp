@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Trust (the module's trust=): after a second factor succeeds, the same user, PAM service and
-// origin (PAM_RHOST, or the TTY where there is none) skip the code for a while. Every limit is
+// origin (PAM_RHOST, or the TTY where there is none) skip the code for a while, on the host that
+// made the trust and no other (host_id.h). Every limit is
 // applied when a trust is used as well as when it is made, so lowering [trust] max_seconds or a
 // service's trust= shortens the trusts already made.
 #include <algorithm>
@@ -34,7 +35,7 @@ TrustRequest Service::trust_request(const Caller& caller, const json& p, const s
 std::optional<std::int64_t> Service::trusted_until(const std::string& user,
                                                    const TrustRequest& request, std::int64_t now) {
     if (request.seconds <= 0) return std::nullopt;
-    auto trust = store_.get_trust(user, request.service, request.origin);
+    auto trust = store_.get_trust(user, request.service, request.origin, host_id_);
     if (!trust) return std::nullopt;
     // Made under a larger max_seconds or trust=, it ends where today's limits say.
     const std::int64_t until =
@@ -47,10 +48,11 @@ std::optional<std::int64_t> Service::trusted_until(const std::string& user,
 void Service::remember_trust(const Challenge& c, std::int64_t now) {
     const std::int64_t seconds = std::min(c.trust_seconds, settings_.trust.max_seconds);
     if (seconds <= 0 || c.service.empty() || c.origin.empty()) return;
-    store_.put_trust(Trust{c.user, c.service, c.origin, now, now + seconds});
+    store_.put_trust(Trust{c.user, c.service, c.origin, host_id_, now, now + seconds});
     log::info("login trusted", {{"user", c.user},
                                 {"service", c.service},
                                 {"origin", c.origin},
+                                {"host", host_id_},
                                 {"seconds", std::to_string(seconds)}});
 }
 
@@ -62,6 +64,7 @@ json Service::live_trusts(const std::string& user, std::int64_t now) {
         if (until <= now) continue;
         list.push_back({{"service", t.service},
                         {"origin", t.origin},
+                        {"host", t.host},
                         {"createdAt", t.created_at},
                         {"trustedUntil", until}});
     }

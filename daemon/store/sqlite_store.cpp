@@ -121,15 +121,16 @@ struct SqliteStore::Statements {
                        "WHERE key = ?1 AND at > ?2"),
           prune_events(db, path, "DELETE FROM events WHERE at <= ?1"),
           put_trust(db, path,
-                    "INSERT INTO trusts (user, service, origin, created_at, expires_at) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (user, service, origin) DO UPDATE "
+                    "INSERT INTO trusts (user, service, origin, host, created_at, expires_at) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                    "ON CONFLICT (user, service, origin, host) DO UPDATE "
                     "SET created_at = excluded.created_at, expires_at = excluded.expires_at"),
           get_trust(db, path,
-                    "SELECT user, service, origin, created_at, expires_at FROM trusts "
-                    "WHERE user = ?1 AND service = ?2 AND origin = ?3"),
+                    "SELECT user, service, origin, host, created_at, expires_at FROM trusts "
+                    "WHERE user = ?1 AND service = ?2 AND origin = ?3 AND host = ?4"),
           trusts_of(db, path,
-                    "SELECT user, service, origin, created_at, expires_at FROM trusts "
-                    "WHERE user = ?1 ORDER BY service, origin"),
+                    "SELECT user, service, origin, host, created_at, expires_at FROM trusts "
+                    "WHERE user = ?1 ORDER BY service, origin, host"),
           delete_trusts(db, path, "DELETE FROM trusts WHERE user = ?1"),
           expire_trusts(db, path, "DELETE FROM trusts WHERE expires_at <= ?1"),
           get_metadata(db, path, "SELECT value FROM metadata WHERE name = ?1"),
@@ -169,8 +170,12 @@ Challenge read_challenge(sql::Statement& s) {
 }
 
 Trust read_trust(sql::Statement& s) {
-    return Trust{std::string(s.column_text(0)), std::string(s.column_text(1)),
-                 std::string(s.column_text(2)), s.column_int64(3), s.column_int64(4)};
+    return Trust{std::string(s.column_text(0)),
+                 std::string(s.column_text(1)),
+                 std::string(s.column_text(2)),
+                 std::string(s.column_text(3)),
+                 s.column_int64(4),
+                 s.column_int64(5)};
 }
 
 FailureState read_failures(sql::Statement& s) {
@@ -496,17 +501,19 @@ void SqliteStore::put_trust(const Trust& t) {
     run->bind_text(1, t.user);
     run->bind_text(2, t.service);
     run->bind_text(3, t.origin);
-    run->bind_int64(4, t.created_at);
-    run->bind_int64(5, t.expires_at);
+    run->bind_text(4, t.host);
+    run->bind_int64(5, t.created_at);
+    run->bind_int64(6, t.expires_at);
     run->step("save a trust of " + t.user);
 }
 
 std::optional<Trust> SqliteStore::get_trust(const std::string& user, const std::string& service,
-                                            const std::string& origin) {
+                                            const std::string& origin, const std::string& host) {
     sql::Run run(statements_->get_trust);
     run->bind_text(1, user);
     run->bind_text(2, service);
     run->bind_text(3, origin);
+    run->bind_text(4, host);
     if (!run->step("read a trust of " + user)) return std::nullopt;
     return read_trust(*run.operator->());
 }
@@ -550,8 +557,8 @@ std::vector<std::pair<std::string, std::uint64_t>> SqliteStore::used_steps() con
 
 std::vector<Trust> SqliteStore::all_trusts() const {
     sql::Statement s(db_, path_,
-                     "SELECT user, service, origin, created_at, expires_at FROM trusts "
-                     "ORDER BY user, service, origin");
+                     "SELECT user, service, origin, host, created_at, expires_at FROM trusts "
+                     "ORDER BY user, service, origin, host");
     std::vector<Trust> found;
     while (s.step("list trusts")) found.push_back(read_trust(s));
     return found;

@@ -65,11 +65,13 @@ struct TrustRequest {
     std::string origin;   // PAM_RHOST, or "tty:" and PAM_TTY when there is no RHOST
 };
 
-// A trust made by a second factor that succeeded.
+// A trust made by a second factor that succeeded, on the host that made it (daemon/host_id.h):
+// it is honoured on that host only.
 struct Trust {
     std::string user;
     std::string service;
     std::string origin;
+    std::string host;
     std::int64_t created_at = 0;  // Unix seconds
     std::int64_t expires_at = 0;  // Unix seconds
 };
@@ -165,11 +167,11 @@ public:
     virtual void set_texted_step(const std::string& id, std::optional<std::uint64_t> step) = 0;
     virtual std::int64_t count_challenges() = 0;
 
-    // Trusts, one per user, service and origin: putting one again replaces it.
+    // Trusts, one per user, service, origin and host: putting one again replaces it.
     virtual void put_trust(const Trust& t) = 0;
     // The trust, expired or not (the caller decides against the current limits).
     virtual std::optional<Trust> get_trust(const std::string& user, const std::string& service,
-                                           const std::string& origin) = 0;
+                                           const std::string& origin, const std::string& host) = 0;
     virtual std::vector<Trust> trusts_of(const std::string& user) = 0;
     // Ends every trust of the user; returns how many there were.
     virtual std::int64_t forget_trusts(const std::string& user) = 0;

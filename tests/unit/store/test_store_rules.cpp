@@ -114,9 +114,11 @@ Challenge challenge(const std::string& id, const std::string& user, std::int64_t
     return c;
 }
 
+constexpr const char* kHost = "host-a";
+
 Trust trust(const std::string& user, const std::string& service, const std::string& origin,
-            std::int64_t created_at, std::int64_t expires_at) {
-    return Trust{user, service, origin, created_at, expires_at};
+            std::int64_t created_at, std::int64_t expires_at, const std::string& host = kHost) {
+    return Trust{user, service, origin, host, created_at, expires_at};
 }
 
 void enrollments_round_trip(void** state) {
@@ -387,20 +389,28 @@ void challenges_keep_their_trust_request(void** state) {
 
 void trusts_round_trip(void** state) {
     auto store = fixture(state).open();
-    assert_false(store->get_trust("alice", "sshd", "198.51.100.4").has_value());
+    assert_false(store->get_trust("alice", "sshd", "198.51.100.4", kHost).has_value());
     store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1600));
     store->put_trust(trust("alice", "sudo", "tty:/dev/pts/3", 1000, 2000));
     store->put_trust(trust("bob", "sshd", "198.51.100.4", 1000, 5000));
-    auto got = store->get_trust("alice", "sshd", "198.51.100.4");
+    auto got = store->get_trust("alice", "sshd", "198.51.100.4", kHost);
     assert_true(got.has_value());
     assert_int_equal(got->created_at, 1000);
     assert_int_equal(got->expires_at, 1600);
     // Service and origin are both part of the key.
-    assert_false(store->get_trust("alice", "sshd", "198.51.100.5").has_value());
-    assert_false(store->get_trust("alice", "login", "198.51.100.4").has_value());
+    assert_false(store->get_trust("alice", "sshd", "198.51.100.5", kHost).has_value());
+    assert_false(store->get_trust("alice", "login", "198.51.100.4", kHost).has_value());
+    // Another host: none of its own, then one beside the first host's.
+    assert_false(store->get_trust("alice", "sshd", "198.51.100.4", "host-b").has_value());
+    store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1700, "host-b"));
+    assert_int_equal(store->get_trust("alice", "sshd", "198.51.100.4", "host-b")->expires_at, 1700);
+    assert_int_equal(store->get_trust("alice", "sshd", "198.51.100.4", kHost)->expires_at, 1600);
+    assert_int_equal(store->forget_trusts("alice"), 3);
+    store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1600));
+    store->put_trust(trust("alice", "sudo", "tty:/dev/pts/3", 1000, 2000));
     // Putting it again replaces it.
     store->put_trust(trust("alice", "sshd", "198.51.100.4", 1500, 2100));
-    assert_int_equal(store->get_trust("alice", "sshd", "198.51.100.4")->created_at, 1500);
+    assert_int_equal(store->get_trust("alice", "sshd", "198.51.100.4", kHost)->created_at, 1500);
     auto all = store->trusts_of("alice");
     assert_int_equal(all.size(), 2);
     assert_string_equal(all[0].service.c_str(), "sshd");
@@ -523,7 +533,7 @@ void everything_survives_reopening(void** state) {
     assert_int_equal(store->get_failures("alice").failures, 1);
     assert_true(store->get_challenge("c1").has_value());
     assert_int_equal(store->count_events("text:alice", 0).count, 1);
-    assert_true(store->get_trust("alice", "sshd", "198.51.100.4").has_value());
+    assert_true(store->get_trust("alice", "sshd", "198.51.100.4", kHost).has_value());
 }
 
 void events_count_in_a_window(void** state) {
