@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include "daemon/store/sqlite_store.h"
 #include "daemon/store/store.h"
 #include "test_support.h"
@@ -54,6 +56,16 @@ std::int64_t admin_number(const std::string& sql) {
     return value;
 }
 
+void sqlite_sql(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) fail_msg("cannot open %s", path.c_str());
+    char* error = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK)
+        fail_msg("%s: %s", sql.c_str(), error != nullptr ? error : "?");
+    sqlite3_free(error);
+    sqlite3_close(db);
+}
+
 // One empty database (or SQLite file) per test.
 struct Fixture {
     test::TempDir dir;
@@ -77,6 +89,22 @@ struct Fixture {
         if (g_postgresql) admin_sql("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
     }
     std::unique_ptr<Store> open() { return open_store(settings, cipher); }
+    // Runs SQL on the database directly, as someone with the database (its file, or the role's
+    // password) and not the key. {user} is the user column's name in this backend.
+    void raw_sql(std::string sql) const {
+        const std::string column = g_postgresql ? "user_name" : "user";
+        for (auto at = sql.find("{user}"); at != std::string::npos; at = sql.find("{user}"))
+            sql.replace(at, 6, column);
+        if (!g_postgresql) return sqlite_sql(settings.database, sql);
+        PGconn* conn = PQconnectdb(
+            (settings.conninfo + " password=" + std::string(settings.password.view())).c_str());
+        if (PQstatus(conn) != CONNECTION_OK) fail_msg("connection: %s", PQerrorMessage(conn));
+        PGresult* r = PQexec(conn, sql.c_str());
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql.c_str(), PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(conn);
+    }
 };
 
 int setup(void** state) {
@@ -424,6 +452,37 @@ void trusts_round_trip(void** state) {
     assert_int_equal(store->trusts_of("bob").size(), 1);
 }
 
+// Someone with the database and not the key writes trusts: a new row, a row moved to another
+// user, a row made longer. None of them is honoured or listed; the trusts the key made are.
+void trusts_written_without_the_key_are_not_honoured(void** state) {
+    Fixture& f = fixture(state);
+    auto store = f.open();
+    store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1600));
+    store->put_trust(trust("alice", "sudo", "tty:/dev/pts/0", 1000, 1600));
+    store->put_trust(trust("carol", "sudo", "tty:/dev/pts/0", 1000, 1600));
+    f.raw_sql(
+        "INSERT INTO trusts ({user}, service, origin, host, created_at, expires_at) "
+        "VALUES ('bob', 'sshd', '198.51.100.4', 'host-a', 1000, 99999)");
+    f.raw_sql("UPDATE trusts SET {user} = 'mallory' WHERE {user} = 'alice' AND service = 'sudo'");
+    f.raw_sql("UPDATE trusts SET expires_at = 99999 WHERE {user} = 'carol'");
+
+    assert_false(store->get_trust("bob", "sshd", "198.51.100.4", kHost).has_value());
+    assert_false(store->get_trust("mallory", "sudo", "tty:/dev/pts/0", kHost).has_value());
+    assert_false(store->get_trust("carol", "sudo", "tty:/dev/pts/0", kHost).has_value());
+    assert_true(store->trusts_of("bob").empty());
+    assert_true(store->trusts_of("mallory").empty());
+    assert_true(store->trusts_of("carol").empty());
+    // What the key made still works, after a restart too, and is all there is to copy.
+    store = f.open();
+    auto genuine = store->get_trust("alice", "sshd", "198.51.100.4", kHost);
+    assert_true(genuine.has_value());
+    assert_int_equal(genuine->expires_at, 1600);
+    assert_int_equal(store->trusts_of("alice").size(), 1);
+    auto all = store->all_trusts();
+    assert_int_equal(all.size(), 1);
+    assert_string_equal(all[0].user.c_str(), "alice");
+}
+
 // disable and a new phone or secret (enable over an enrollment) end the user's trusts.
 void enrollment_changes_end_trusts(void** state) {
     auto store = fixture(state).open();
@@ -604,6 +663,8 @@ int main(int argc, char** argv) {
         cmocka_unit_test_setup_teardown(challenges_keep_their_trust_request, setup, teardown),
         cmocka_unit_test_setup_teardown(trusts_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(enrollment_changes_end_trusts, setup, teardown),
+        cmocka_unit_test_setup_teardown(trusts_written_without_the_key_are_not_honoured, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(remove_clears_the_users_state, setup, teardown),
         cmocka_unit_test_setup_teardown(recovery_codes_are_single_use_and_replaced_whole, setup,
                                         teardown),
