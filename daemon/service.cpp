@@ -28,7 +28,9 @@ Service::Service(const Settings& settings, Store& store, Messenger& messenger, C
       number_texts_(settings.sms.user_texts_per_hour, 3600),
       all_texts_(settings.sms.texts_per_minute, 60),
       local_setup_texts_(std::max(1, settings.sms.texts_per_minute / 2), 60),
-      challenge_starts_(settings.login.challenges_per_minute, 60) {}
+      challenge_starts_(settings.login.challenges_per_minute, 60) {
+    store_.observe_forged_trusts(&Service::log_forged_trust);
+}
 
 void Service::handle(const Caller& caller, const protocol::Request& request, Respond respond) {
     static const std::map<std::string, Handler> kHandlers = {

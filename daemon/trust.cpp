@@ -5,6 +5,9 @@
 // applied when a trust is used as well as when it is made, so lowering [trust] max_seconds or a
 // service's trust= shortens the trusts already made.
 #include <algorithm>
+#include <mutex>
+#include <set>
+#include <tuple>
 
 #include "daemon/log.h"
 #include "daemon/params.h"
@@ -14,6 +17,35 @@ namespace twofactor {
 
 namespace err = protocol::error;
 using protocol::json;
+
+namespace {
+
+// Forged rows already logged, so that a row read at every login and status is one line, not a
+// flood. Bounded: past the limit the set starts over (a row may then be logged again).
+constexpr std::size_t kForgedRowsRemembered = 1024;
+
+bool first_report_of(const Trust& t) {
+    using Row =
+        std::tuple<std::string, std::string, std::string, std::string, std::int64_t, std::int64_t>;
+    static std::mutex mutex;
+    static std::set<Row> reported;
+    std::lock_guard lock(mutex);
+    if (reported.size() >= kForgedRowsRemembered) reported.clear();
+    return reported.emplace(t.user, t.service, t.origin, t.host, t.created_at, t.expires_at).second;
+}
+
+}  // namespace
+
+void Service::log_forged_trust(const Trust& t) {
+    if (!first_report_of(t)) return;
+    log::warning("trust ignored: its MAC does not match, it was not written with the key",
+                 {{"user", t.user},
+                  {"service", t.service},
+                  {"origin", t.origin},
+                  {"host", t.host},
+                  {"created_at", std::to_string(t.created_at)},
+                  {"expires_at", std::to_string(t.expires_at)}});
+}
 
 TrustRequest Service::trust_request(const Caller& caller, const json& p, const std::string& service,
                                     const std::string& ip, const std::string& tty) const {

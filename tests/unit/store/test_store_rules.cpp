@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "daemon/store/import.h"
 #include "daemon/store/sqlite_store.h"
 #include "daemon/store/store.h"
 #include "test_support.h"
@@ -483,6 +484,46 @@ void trusts_written_without_the_key_are_not_honoured(void** state) {
     assert_string_equal(all[0].user.c_str(), "alice");
 }
 
+// --import-sqlite's copy: the trusts the key made arrive with their MAC (the same key makes it
+// again) and are honoured there; a forged row is not copied.
+void import_copies_only_the_trusts_the_key_made(void** state) {
+    Fixture& f = fixture(state);
+    auto from = f.open();
+    from->put_enrollment(enrollment("alice"));
+    from->put_enrollment(enrollment("bob"));
+    const std::int64_t made = enrollment("alice").enabled_at + 100;
+    from->put_trust(trust("alice", "sudo", "tty:/dev/pts/0", made, made + 600));
+    f.raw_sql(
+        "INSERT INTO trusts ({user}, service, origin, host, created_at, expires_at) VALUES "
+        "('bob', 'sudo', 'tty:/dev/pts/0', 'host-a', " +
+        std::to_string(made) + ", " + std::to_string(made + 600) + ")");
+    SqliteStore to(f.dir.file("copy.db"), f.cipher);
+    const ImportCounts counts = import_store(*from, to);
+    assert_int_equal(counts.trusts, 1);
+    assert_true(to.get_trust("alice", "sudo", "tty:/dev/pts/0", kHost).has_value());
+    assert_false(to.get_trust("bob", "sudo", "tty:/dev/pts/0", kHost).has_value());
+    assert_int_equal(to.all_trusts().size(), 1);
+}
+
+// A database from before trusts had a host and a MAC (SQLite 5, PostgreSQL 3): migrating drops
+// its trusts, which then ask for the code once more, and keeps the rest.
+void migrating_drops_the_trusts_made_before_macs(void** state) {
+    Fixture& f = fixture(state);
+    f.open()->use_step("alice", 7);
+    f.raw_sql("DROP TABLE trusts");
+    f.raw_sql(
+        "CREATE TABLE trusts ({user} text NOT NULL, service text NOT NULL, origin text NOT "
+        "NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL, PRIMARY KEY "
+        "({user}, service, origin))");
+    f.raw_sql("INSERT INTO trusts VALUES ('alice', 'sudo', 'tty:/dev/pts/0', 1000, 99999)");
+    f.raw_sql(g_postgresql ? "UPDATE twofactor_schema SET version = 3" : "PRAGMA user_version = 5");
+    auto store = f.open();
+    assert_true(store->trusts_of("alice").empty());
+    assert_true(store->step_used("alice", 7));
+    store->put_trust(trust("alice", "sudo", "tty:/dev/pts/0", 1000, 99999));
+    assert_true(store->get_trust("alice", "sudo", "tty:/dev/pts/0", kHost).has_value());
+}
+
 // disable and a new phone or secret (enable over an enrollment) end the user's trusts.
 void enrollment_changes_end_trusts(void** state) {
     auto store = fixture(state).open();
@@ -663,6 +704,10 @@ int main(int argc, char** argv) {
         cmocka_unit_test_setup_teardown(challenges_keep_their_trust_request, setup, teardown),
         cmocka_unit_test_setup_teardown(trusts_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(enrollment_changes_end_trusts, setup, teardown),
+        cmocka_unit_test_setup_teardown(migrating_drops_the_trusts_made_before_macs, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(import_copies_only_the_trusts_the_key_made, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(trusts_written_without_the_key_are_not_honoured, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(remove_clears_the_users_state, setup, teardown),
