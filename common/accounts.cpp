@@ -14,6 +14,11 @@ namespace {
 constexpr std::size_t kFirstBuffer = 4096;
 constexpr std::size_t kMaxBuffer = 1 << 20;
 
+// What errno holds when a lookup starts. When a source answers UNAVAIL or TRYAGAIN, glibc's
+// get*_r return errno as the source left it, and not every NSS module sets it: starting from 0,
+// such an answer would read as "no such entry".
+constexpr int kUnansweredLookup = EAGAIN;
+
 // Runs lookup(entry, buffer, size, &result) until the entry fits; the entry if one was found.
 // `error` (NSS's error number, 0 if none) tells a failing NSS from an entry that does not exist.
 template <class Entry, class Lookup>
@@ -21,9 +26,12 @@ std::optional<Entry> look_up(Lookup lookup, std::vector<char>& buffer, int& erro
     Entry entry{};
     Entry* result = nullptr;
     buffer.resize(kFirstBuffer);
-    while ((error = lookup(&entry, buffer.data(), buffer.size(), &result)) == ERANGE &&
-           buffer.size() < kMaxBuffer)
+    for (;;) {
+        errno = kUnansweredLookup;
+        error = lookup(&entry, buffer.data(), buffer.size(), &result);
+        if (error != ERANGE || buffer.size() >= kMaxBuffer) break;
         buffer.resize(buffer.size() * 2);
+    }
     if (error != 0 || result == nullptr) return std::nullopt;
     return entry;
 }
@@ -63,6 +71,17 @@ std::optional<std::string> group_name_of(gid_t gid) {
                        buffer, failed);
     if (failed != 0) return std::nullopt;
     return entry && entry->gr_name != nullptr ? std::string(entry->gr_name) : std::string();
+}
+
+int group_lookup_error(const std::string& name) {
+    std::vector<char> buffer;
+    int error = 0;
+    look_up<group>(
+        [&](group* found, char* data, std::size_t size, group** result) {
+            return getgrnam_r(name.c_str(), found, data, size, result);
+        },
+        buffer, error);
+    return error;
 }
 
 }  // namespace twofactor

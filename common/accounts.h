@@ -25,4 +25,8 @@ std::optional<Account> account_of(uid_t uid);
 // caller deciding on group membership must not take a failure for "no such group").
 std::optional<std::string> group_name_of(gid_t gid);
 
+// Looks a group up by name: 0 when the group database answered, whether or not it knows the
+// group; else the error number of the failed lookup (a source answered UNAVAIL or TRYAGAIN).
+int group_lookup_error(const std::string& name);
+
 }  // namespace twofactor

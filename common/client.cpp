@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -49,6 +50,28 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
     return false;
 }
 
+// connect() on a Unix stream socket fails with EAGAIN, and leaves it unconnected, while the
+// listener's accept queue is full: the daemon is busy, not gone. It is tried again after a
+// pause that doubles from the first to the longest, until the deadline.
+constexpr std::chrono::milliseconds kFirstPause{5};
+constexpr std::chrono::milliseconds kLongestPause{100};
+
+// Connects, waiting while the daemon's accept queue is full. 0 once connected, EINPROGRESS
+// while connecting, ETIMEDOUT when the queue stayed full until the deadline, else connect's
+// errno. Each round sleeps at least 1 ms until the deadline, so the loop ends with it.
+int connect_when_accepted(int fd, const sockaddr_un& address, Clock::time_point deadline) {
+    auto pause = kFirstPause;
+    for (;;) {
+        if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0)
+            return 0;
+        if (errno != EAGAIN) return errno;
+        const int left = remaining_ms(deadline);
+        if (left == 0) return ETIMEDOUT;
+        poll(nullptr, 0, std::min(left, static_cast<int>(pause.count())));
+        pause = std::min(pause * 2, kLongestPause);
+    }
+}
+
 std::optional<uid_t> daemon_user_uid() {
     auto account = account_named(paths::kDaemonUser);
     if (!account) return std::nullopt;
@@ -71,13 +94,16 @@ Client::Client(const std::string& socket_path, std::chrono::milliseconds timeout
     if (fd_ < 0) throw Unreachable("cannot move the socket above fd 2: " + errno_text(errno));
 
     auto deadline = Clock::now() + timeout_;
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-        if (errno != EINPROGRESS && errno != EAGAIN) {
-            int err = errno;
-            close(fd_);
-            fd_ = -1;
-            throw Unreachable("cannot connect to " + path_ + ": " + errno_text(err));
-        }
+    const int connected = connect_when_accepted(fd_, address, deadline);
+    if (connected != 0 && connected != EINPROGRESS) {
+        close(fd_);
+        fd_ = -1;
+        if (connected == ETIMEDOUT)
+            throw Unreachable("timed out connecting to " + path_ +
+                              ": its queue of connections stayed full (the daemon is busy)");
+        throw Unreachable("cannot connect to " + path_ + ": " + errno_text(connected));
+    }
+    if (connected == EINPROGRESS) {
         if (!wait_for(fd_, POLLOUT, deadline)) {
             close(fd_);
             fd_ = -1;
@@ -99,6 +125,13 @@ Client::Client(const std::string& socket_path, std::chrono::milliseconds timeout
         close(fd_);
         fd_ = -1;
         throw Unreachable("cannot read the credentials of " + path_ + ": " + errno_text(err));
+    }
+    // A socket that is not connected has no peer and reads uid -1, which no process has: an
+    // outage, not an impostor.
+    if (peer.uid == static_cast<uid_t>(-1)) {
+        close(fd_);
+        fd_ = -1;
+        throw Unreachable("cannot connect to " + path_ + ": the socket has no peer");
     }
     // The user database is read only when the server is not root: a lookup costs a file scan,
     // and for a name that is missing, a round of every NSS module.

@@ -35,9 +35,10 @@ struct CallResult {
 
 class Client {
 public:
-    // Connects with a deadline of `timeout`. The peer must run as root or as the daemon's user
-    // (paths::kDaemonUser, looked up with getpwnam_r), checked with SO_PEERCRED; anyone else is
-    // an Impostor("socket PATH is served by uid N, not root or the daemon's user").
+    // Connects with a deadline of `timeout`, waiting while the daemon's queue of connections is
+    // full (it is busy; Unreachable when it stays full). The peer must run as root or as the
+    // daemon's user (paths::kDaemonUser, looked up with getpwnam_r), checked with SO_PEERCRED;
+    // anyone else is an Impostor("socket PATH is served by uid N, not root or the daemon's user").
     Client(const std::string& socket_path, std::chrono::milliseconds timeout);
     ~Client();
     Client(const Client&) = delete;

@@ -20,19 +20,20 @@
 #include "common/credentials.h"
 #include "common/errno_text.h"
 #include "common/ini.h"
-#include "daemon/log.h"
-#include "daemon/log_budget.h"
-#include "daemon/server.h"
-#include "daemon/service.h"
-#include "daemon/settings.h"
-#include "daemon/store/cipher.h"
-#include "daemon/store/fresh_start.h"
+#include "daemon/config/settings.h"
+#include "daemon/keys/cipher.h"
+#include "daemon/keys/fresh_start.h"
+#include "daemon/keys/key_check.h"
+#include "daemon/log/log.h"
+#include "daemon/log/log_budget.h"
+#include "daemon/runtime/dispatcher.h"
+#include "daemon/runtime/loop_messenger.h"
+#include "daemon/runtime/server.h"
+#include "daemon/runtime/worker_pool.h"
+#include "daemon/service/service.h"
 #include "daemon/store/import.h"
-#include "daemon/store/key_check.h"
-#include "daemon/store/sqlite_store.h"
+#include "daemon/store/sqlite/sqlite_store.h"
 #include "daemon/store/store.h"
-#include "daemon/store_thread.h"
-#include "daemon/threaded_service.h"
 #include "daemon/twilio/twilio.h"
 #include "paths.h"
 
@@ -178,7 +179,7 @@ int on_signal(sd_event_source* source, const signalfd_siginfo* info, void*) {
 }
 
 int on_housekeeping(sd_event_source* source, uint64_t, void* userdata) {
-    static_cast<ThreadedService*>(userdata)->housekeeping();
+    static_cast<Dispatcher*>(userdata)->housekeeping();
     int r = sd_event_source_set_time_relative(source, kHousekeepingUsec);
     if (r >= 0) r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
     if (r < 0)
@@ -258,24 +259,26 @@ int run(const Options& options) {
         TwilioClient twilio(loop, settings.twilio);
         // Stopped (joined) right after the loop, while the service its jobs use still exists.
         // PostgreSQL: one thread per connection; SQLite: one, its connection's only user.
-        StoreThread store_thread(loop, settings.store.backend == StoreSettings::Backend::Postgresql
-                                           ? settings.store.connections
-                                           : 1);
-        LoopMessenger messenger(store_thread, twilio);
+        WorkerPool workers(loop, settings.store.backend == StoreSettings::Backend::Postgresql
+                                     ? settings.store.connections
+                                     : 1);
+        LoopMessenger messenger(workers, twilio);
         Service service(settings, store, messenger, unix_now);
-        ThreadedService threaded(loop, store_thread, service,
-                                 std::chrono::seconds(settings.store.timeout));
+        // A call whose caller names no timeout waits at most for the store, then for Twilio.
+        const auto store_timeout = std::chrono::seconds(settings.store.timeout);
+        Dispatcher dispatcher(
+            loop, workers, service, store_timeout,
+            store_timeout + account.deadline + std::chrono::seconds(kAnswerMarginSeconds));
         ListenSocket listener = open_listen_socket(settings.daemon.socket);
         Server server(
             loop, listener.fd,
-            [&threaded](const Caller& caller, const protocol::Request& request,
-                        Service::Respond respond) {
-                threaded.handle(caller, request, std::move(respond));
+            [&dispatcher](const Caller& caller, const protocol::Request& request, Reply reply) {
+                dispatcher.handle(caller, request, std::move(reply));
             },
             settings.daemon);
         sd_event_source* housekeeping = nullptr;
         r = sd_event_add_time_relative(loop, &housekeeping, CLOCK_MONOTONIC, kHousekeepingUsec, 0,
-                                       on_housekeeping, &threaded);
+                                       on_housekeeping, &dispatcher);
         if (r < 0)
             throw std::runtime_error("cannot schedule housekeeping every " +
                                      std::to_string(kHousekeepingUsec / 1000000) +
@@ -286,7 +289,7 @@ int run(const Options& options) {
         sd_notify(0, "READY=1\nSTATUS=Serving two-factor requests");
         status = sd_event_loop(loop);
         if (status < 0) log::error("the event loop failed", {{"error", errno_text(-status)}});
-        store_thread.stop();
+        workers.stop();
         sd_event_source_disable_unref(housekeeping);
         if (listener.bound_here) unlink(listener.path.c_str());
     }

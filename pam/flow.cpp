@@ -201,7 +201,15 @@ private:
                 context() + "cannot read the user's groups; asking for the code as for a member");
             return true;
         }
-        return groups_match(*options_.groups, *names);
+        if (groups_match(*options_.groups, *names)) return true;
+        // Outside, unless a source that is down kept the groups that would put the user inside.
+        if (const auto trouble = group_database_trouble()) {
+            log(pamh_, LOG_WARNING,
+                context() + "cannot tell for certain whether the user is inside groups=: " +
+                    *trouble + "; asking for the code as for a member");
+            return true;
+        }
+        return false;
     }
 
     Ending challenge() {

@@ -3,12 +3,17 @@
 
 #include <fnmatch.h>
 #include <grp.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <utility>
 
 #include "common/accounts.h"
+#include "common/errno_text.h"
 
 namespace twofactor::pam {
 namespace {
@@ -17,6 +22,19 @@ constexpr int kMaxGroups = 65536;
 
 bool matches(const std::string& pattern, const std::string& name) {
     return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+// A name no group has: a source that knew it would end the lookup before the sources after it
+// were asked, and a cache of "no such group" would answer for the sources. So a new name each
+// time, that no one can have created ahead. It only needs to be unlikely, not secret.
+std::string probe_group_name() {
+    std::uint32_t random = 0;
+    if (getrandom(&random, sizeof(random), GRND_NONBLOCK) != sizeof(random))
+        random =
+            static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    char name[40];
+    std::snprintf(name, sizeof(name), "pam-twofactor-probe-%08x", static_cast<unsigned>(random));
+    return name;
 }
 
 }  // namespace
@@ -70,6 +88,12 @@ std::optional<std::vector<std::string>> group_names_of(const std::string& user) 
         if (!name->empty()) names.push_back(std::move(*name));
     }
     return names;
+}
+
+std::optional<std::string> group_database_trouble() {
+    const int error = group_lookup_error(probe_group_name());
+    if (error == 0) return std::nullopt;
+    return "a source of the group database did not answer (" + errno_text(error) + ")";
 }
 
 }  // namespace twofactor::pam

@@ -28,4 +28,11 @@ bool groups_match(const GroupPatterns& patterns, const std::vector<std::string>&
 // the groups cannot be read (the caller then asks for the code: failing open is not an option).
 std::optional<std::vector<std::string>> group_names_of(const std::string& user);
 
+// Why the group database cannot be trusted to have named all of a user's groups just now, or
+// nullopt when it can. getgrouplist() skips a source that answers UNAVAIL (LDAP through nslcd,
+// winbind, with their server or daemon down) and reports the other sources' groups as if they
+// were all, so a user judged outside groups= is outside for certain only if every source
+// answers: this looks up a group that exists nowhere, which asks each source on the group line.
+std::optional<std::string> group_database_trouble();
+
 }  // namespace twofactor::pam

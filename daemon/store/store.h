@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "common/secure.h"
-#include "daemon/store/cipher.h"
-#include "daemon/store/key_check.h"
+#include "daemon/keys/cipher.h"
+#include "daemon/keys/key_check.h"
 
 namespace twofactor {
 
@@ -66,8 +66,8 @@ struct TrustRequest {
     std::string origin;   // PAM_RHOST, or "tty:" and PAM_TTY when there is no RHOST
 };
 
-// A trust made by a second factor that succeeded, on the host that made it (daemon/host_id.h):
-// it is honoured on that host only.
+// A trust made by a second factor that succeeded, on the host that made it
+// (daemon/service/host_id.h): it is honoured on that host only.
 struct Trust {
     std::string user;
     std::string service;
@@ -227,7 +227,7 @@ struct StoreSettings {
     SecureString password;    // PostgreSQL password, empty when conninfo or ~/.pgpass carry it
     int connect_timeout = 5;  // seconds, for PostgreSQL connections
     int timeout = 10;         // seconds a call may wait for the store before it is Unavailable
-    int connections = 4;      // PostgreSQL connections, one per store thread
+    int connections = 4;      // PostgreSQL connections, one per worker
 };
 
 // Opens the configured backend and migrates its schema forward. Throws StoreError.

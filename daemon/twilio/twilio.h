@@ -12,7 +12,7 @@
 #include <string>
 
 #include "common/secure.h"
-#include "daemon/messenger.h"
+#include "daemon/service/messenger.h"
 
 typedef struct sd_event sd_event;
 

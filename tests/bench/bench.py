@@ -34,7 +34,7 @@ SOURCE_ROOT = os.path.dirname(os.path.dirname(_HERE))
 def use_build_tree(build):
     paths = {
         "TWOFACTORD": "daemon/twofactord",
-        "TWOFACTORCTL": "daemon/ctl/twofactorctl",
+        "TWOFACTORCTL": "ctl/twofactorctl",
         "PAM_MODULE": "pam/pam_twofactor.so",
         "PAM_BENCH": "tests/bench/pam_bench",
     }

@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "common/ini.h"
-#include "daemon/settings.h"
+#include "daemon/config/settings.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -69,22 +69,27 @@ class Login:
     """One pam_authenticate() through libpam and pam_twofactor.so, answered prompt by prompt."""
 
     def __init__(self, workdir, user, socket_path, options="", stack_after=(), rhost=RHOST,
-                 tty=TTY, silent=False, fake_account=False, service=SERVICE):
-        """fake_account: `user` is no system account; the driver answers NSS for it."""
+                 tty=TTY, silent=False, fake_account=False, service=SERVICE, wrapper=(),
+                 env=None):
+        """fake_account: `user` is no system account; the driver answers NSS for it.
+        wrapper: a command to run the driver under; the driver's command line is appended.
+        env: more environment variables for the driver."""
         self.confdir = tempfile.mkdtemp(prefix="pam.d-", dir=workdir)
         lines = [f"auth required {binary('PAM_MODULE')} socket={socket_path} {options}".rstrip()]
         lines.extend(stack_after)
         with open(os.path.join(self.confdir, service), "w") as f:
             f.write("\n".join(lines) + "\n")
-        command = [binary("PAM_DRIVER"), "--confdir", self.confdir, "--service", service,
-                   "--user", user]
+        command = [*wrapper, binary("PAM_DRIVER"), "--confdir", self.confdir, "--service",
+                   service, "--user", user]
         if rhost:
             command += ["--rhost", rhost]
         if tty:
             command += ["--tty", tty]
         if silent:
             command.append("--silent")
-        env = dict(os.environ, PAM_DRIVER_ACCOUNT=user) if fake_account else None
+        env = dict(os.environ, **(env or {}))
+        if fake_account:
+            env["PAM_DRIVER_ACCOUNT"] = user
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, bufsize=0, env=env,
                                         preexec_fn=harness._die_with_parent)

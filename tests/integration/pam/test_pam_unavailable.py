@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Issue 3: the daemon cannot be reached: no socket, a socket that never answers (within
-`timeout`), and a socket served by a uid that is neither root nor the daemon's user, under
-failmode=secure and failmode=safe."""
+`timeout`), a socket whose accept queue is full (the daemon is busy), and a socket served by a
+uid that is neither root nor the daemon's user, under failmode=secure and failmode=safe."""
 
 import os
 import pwd
@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -92,6 +93,77 @@ class UnavailableTests(unittest.TestCase):
         self.check(result, "PAM_SUCCESS")
         self.assertGreaterEqual(took, 1.9)
         self.assertLess(took, 10)
+
+    def full_listener(self):
+        """A socket nobody accepts on, whose accept queue is full: connect() on it fails with
+        EAGAIN, as on a daemon too busy to accept. Returns the path and the listening socket."""
+        path = os.path.join(self.dir, "busy")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(path)
+        listener.listen(0)  # Linux queues backlog + 1 connections on a Unix socket
+        self.addCleanup(listener.close)
+        for _ in range(16):
+            waiting = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.addCleanup(waiting.close)
+            waiting.setblocking(False)
+            try:
+                waiting.connect(path)
+            except BlockingIOError:
+                return path, listener
+        self.fail("the accept queue never filled up")
+
+    def test_full_accept_queue_is_a_busy_daemon_not_an_impostor(self):
+        path, _ = self.full_listener()
+        result, took = self.run_login(path, "timeout=2 failmode=safe")
+        self.check(result, "PAM_SUCCESS")  # unreachable, so failmode=safe applies
+        self.assertNotIn("is served by uid", result.log)
+        self.assertIn("timed out connecting", result.log)
+        self.assertIn("letting the user in because failmode=safe", result.log)
+        self.assertGreaterEqual(took, 1.9)  # it waited for a free slot, within the timeout
+        self.assertLess(took, 10)
+
+    def test_full_accept_queue_failmode_secure(self):
+        path, _ = self.full_listener()
+        result, took = self.run_login(path, "timeout=1")
+        self.check(result, "PAM_AUTHINFO_UNAVAIL")
+        self.assertIn("daemon unreachable, failmode=secure (PAM_AUTHINFO_UNAVAIL)", result.log)
+        self.assertIn("timed out connecting", result.log)
+        self.assertGreaterEqual(took, 0.9)
+
+    def test_a_slot_freed_within_the_timeout_is_taken(self):
+        # The daemon accepts again after a second: the module, still waiting, gets in and has
+        # its answer (here: not enrolled) well within its timeout.
+        path, listener = self.full_listener()
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+
+        def accept_late():
+            if stop.wait(1.0):
+                return
+            listener.settimeout(1.0)
+            for _ in range(20):  # the queued connection first, then the module's
+                if stop.is_set():
+                    return
+                try:
+                    conn, _ = listener.accept()
+                except (socket.timeout, OSError):
+                    continue
+                with conn:
+                    conn.settimeout(1.0)
+                    try:
+                        if conn.recv(65536):
+                            conn.sendall(b'{"error":"io.twofactor.NotEnrolled","parameters":{}}\0')
+                    except OSError:
+                        pass
+
+        thread = threading.Thread(target=accept_late, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 30)
+        result, took = self.run_login(path, "timeout=20")
+        self.assertEqual(result.name, "PAM_USER_UNKNOWN", result)
+        self.assertIn("not enrolled (PAM_USER_UNKNOWN)", result.log)
+        self.assertGreaterEqual(took, 0.9)
+        self.assertLess(took, 15)
 
     def test_socket_of_another_uid_is_refused_even_with_failmode_safe(self):
         if os.geteuid() != 0 or not shutil.which("setpriv"):

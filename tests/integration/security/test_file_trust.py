@@ -2,7 +2,8 @@
 """Files other users could change or read. A configuration, secret file or key
 that another user owns or may write would let them change what the daemon does: it refuses to
 start, naming the file and the fix. A configuration or secret file other users may read gives the
-Twilio token away: the daemon starts and warns."""
+Twilio token away: the daemon starts and warns. A database password file other users may read
+is refused: with it, anyone who reaches the server may read and change every enrollment."""
 
 import os
 import shutil
@@ -85,6 +86,29 @@ class FileTrustTest(SecurityTestCase):
             self.assertNotIn("readable by other users", output)
         finally:
             self.h.config_overrides.pop("twilio")
+            self.h.write_config()
+            shutil.copy2(self.h.config_path, self.h.config_path + ".good")
+
+    def test_a_database_password_others_may_read_or_a_weak_connection_is_refused(self):
+        # Checked while the configuration is read, before any connection: no server needed.
+        password_file = os.path.join(self.h.dir, "postgresql-password")
+        with open(password_file, "w") as f:
+            f.write("not-the-password\n")
+        self.h.config_overrides["store"] = {"backend": "postgresql"}
+        self.h.config_overrides["postgresql"] = {"conninfo": "host=127.0.0.1 dbname=twofactor",
+                                                 "password_file": password_file}
+        try:
+            self.h.write_config()
+            os.chmod(password_file, 0o644)
+            self.assertRefused(f"{password_file}: the database password is readable by other "
+                               "users (mode 0644)", "chmod go-r")
+            os.chmod(password_file, 0o600)
+            self.h.config_overrides["postgresql"]["conninfo"] = "host=db1.example.org"
+            self.h.write_config()
+            self.assertRefused(f"{self.h.config_path}:", "sslmode=verify-full", "allow_insecure")
+        finally:
+            self.h.config_overrides.pop("store")
+            self.h.config_overrides.pop("postgresql")
             self.h.write_config()
             shutil.copy2(self.h.config_path, self.h.config_path + ".good")
 

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "daemon/log/log.h"
+
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "daemon/log/log_budget.h"
+#include "daemon/log/log_format.h"
+
+namespace twofactor::log {
+namespace {
+
+bool g_journal = false;
+bool g_debug = false;
+
+}  // namespace
+
+void init(bool debug) {
+    g_debug = debug;
+    g_journal = std::getenv("INVOCATION_ID") != nullptr && std::getenv("JOURNAL_STREAM") != nullptr;
+}
+
+void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
+    if (level == Level::Debug && !g_debug) return;
+    if (!scope_admits_line()) return;
+    if (g_journal) {
+        std::vector<std::string> parts = journal_fields(level, message, fields);
+        std::vector<iovec> iov;
+        iov.reserve(parts.size());
+        for (auto& p : parts) iov.push_back({p.data(), p.size()});
+        if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
+    }
+    const std::string line = stderr_line(level, message, fields);
+    // One write per line keeps concurrent lines whole.
+    [[maybe_unused]] auto written = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+}  // namespace twofactor::log
