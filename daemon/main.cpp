@@ -154,6 +154,12 @@ int import_sqlite(const std::string& path, const Cipher& cipher, const std::stri
         throw StoreError("cannot import " + path + ": " + std::strerror(errno));
     SqliteStore from(path, cipher);
     check_key(from, cipher, key, path);
+    // A trust row the key did not make (its MAC does not match) is not copied; the log says so.
+    from.observe_forged_trusts([](const Trust& t) {
+        log::warning(
+            "trust not imported: its MAC does not match, it was not written with the key",
+            {{"user", t.user}, {"service", t.service}, {"origin", t.origin}, {"host", t.host}});
+    });
     const ImportCounts counts = import_store(from, to);
     std::printf("imported %s: %s\n", path.c_str(), describe(counts).c_str());
     log::notice("imported a SQLite database", {{"from", path}, {"counts", describe(counts)}});

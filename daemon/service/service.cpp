@@ -9,6 +9,7 @@
 #include "common/totp.h"
 #include "daemon/log/log.h"
 #include "daemon/log/log_budget.h"
+#include "daemon/service/host_id.h"
 #include "daemon/service/params.h"
 
 namespace twofactor {
@@ -18,6 +19,7 @@ using protocol::json;
 
 Service::Service(const Settings& settings, Store& store, Messenger& messenger, Clock clock)
     : settings_(settings),
+      host_id_(trust_host_id(settings.trust)),
       store_(store),
       messenger_(messenger),
       clock_(std::move(clock)),
@@ -26,7 +28,9 @@ Service::Service(const Settings& settings, Store& store, Messenger& messenger, C
       number_texts_(settings.sms.user_texts_per_hour, 3600),
       all_texts_(settings.sms.texts_per_minute, 60),
       local_setup_texts_(std::max(1, settings.sms.texts_per_minute / 2), 60),
-      challenge_starts_(settings.login.challenges_per_minute, 60) {}
+      challenge_starts_(settings.login.challenges_per_minute, 60) {
+    store_.observe_forged_trusts(&Service::log_forged_trust);
+}
 
 void Service::handle(const Caller& caller, const protocol::Request& request, Respond respond) {
     // Every line this call writes, and those of the Twilio answers it waits for, is the caller's.
