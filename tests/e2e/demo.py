@@ -99,7 +99,7 @@ def pexpect_eof():
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
     os.environ.setdefault("TWOFACTORD", os.path.join(build, "daemon", "twofactord"))
-    os.environ.setdefault("TWOFACTORCTL", os.path.join(build, "daemon", "ctl", "twofactorctl"))
+    os.environ.setdefault("TWOFACTORCTL", os.path.join(build, "ctl", "twofactorctl"))
     os.environ.setdefault("FAKE_TWILIO", os.path.join(ROOT, "tests", "endpoint", "fake_twilio.py"))
     module = os.environ.get("PAM_MODULE", os.path.join(build, "pam", "pam_twofactor.so"))
     if os.geteuid() != 0:
