@@ -35,7 +35,8 @@ ImportCounts import_store(const Store& from, Store& to) {
             ++counts.recovery_sets_kept;
             continue;
         }
-        to.replace_recovery_codes(user, set);
+        // As stored: the MAC covers the user and the salt, and the key is the same.
+        to.put_stored_recovery_codes(user, set);
         ++counts.recovery_sets;
     }
     for (const Trust& trust : from.all_trusts()) {

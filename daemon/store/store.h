@@ -180,18 +180,24 @@ public:
     virtual std::int64_t forget_trusts(const std::string& user) = 0;
     virtual void expire_trusts(std::int64_t now) = 0;
 
-    // Recovery codes, stored only as salted hashes (common/recovery_codes.h). Replacing writes
+    // Recovery codes, given as salted hashes (common/recovery_codes.h) and stored bound to the
+    // key (recovery_code_mac.h): a row written without the key matches no hash. Replacing writes
     // the user's whole new set in one transaction; removing an enrollment or enabling a new one
     // clears the set.
     virtual void replace_recovery_codes(const std::string& user, const RecoveryCodeSet& set) = 0;
+    // Writes a set as all_recovery_codes() read it from a store under the same key (already
+    // bound to it), replacing the user's.
+    virtual void put_stored_recovery_codes(const std::string& user,
+                                           const RecoveryCodeSet& stored) = 0;
     // The salt of the user's set; nullopt when the user has no code left.
     virtual std::optional<std::string> recovery_salt(const std::string& user) = 0;
-    // Deletes the code with this hash in one statement: true for the one caller, on whichever
-    // host, whose statement deleted it.
+    // Deletes the code with this hash, bound to the key, in one statement: true for the one
+    // caller, on whichever host, whose statement deleted it.
     virtual bool use_recovery_code(const std::string& user, const std::string& hash) = 0;
     virtual int count_recovery_codes(const std::string& user) = 0;
 
-    // Everything, for copying one store into another (--import-sqlite).
+    // Everything, for copying one store into another (--import-sqlite); recovery codes as
+    // stored, bound to the key.
     virtual std::vector<std::string> enrolled_users() const = 0;
     virtual std::vector<std::pair<std::string, std::uint64_t>> used_steps() const = 0;
     virtual std::vector<std::pair<std::string, FailureState>> all_failures() const = 0;

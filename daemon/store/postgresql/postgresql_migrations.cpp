@@ -101,7 +101,18 @@ constexpr std::array kMigrations = {
         );
         CREATE INDEX trusts_by_expiry ON trusts (expires_at);
     )sql",
+    // 5: SQLite's version 7: every recovery code is bound to the key: the stored hash becomes a
+    // MAC over the user, the salt and the hash (recovery_code_mac.h), so that the role's
+    // password alone cannot make a code. The rewrite is code: key_stored_recovery_codes, in this
+    // transaction and under the migration lock.
+    R"sql(
+        COMMENT ON COLUMN recovery_codes.hash IS
+            'HMAC-SHA256 of the user, the salt and the code''s PBKDF2 hash, under the data key';
+    )sql",
 };
+
+// The version whose migration rewrites the recovery codes under the key.
+constexpr int kRecoveryCodesKeyed = 5;
 
 struct Unlock {
     pg::Connection& db;
@@ -120,7 +131,7 @@ int postgresql_latest_schema_version() {
     return static_cast<int>(kMigrations.size());
 }
 
-void migrate_postgresql(pg::Connection& db) {
+void migrate_postgresql(pg::Connection& db, const Cipher& cipher) {
     db.exec(kMigrationLock, {}, "take the migration lock");
     Unlock unlock{db};
     db.exec_script(
@@ -144,6 +155,7 @@ void migrate_postgresql(pg::Connection& db) {
         if (current == latest) return;
         db.exec_script(kMigrations[static_cast<std::size_t>(current)],
                        "migrate to schema version " + std::to_string(current + 1));
+        if (current + 1 == kRecoveryCodesKeyed) key_stored_recovery_codes(db, cipher);
         db.exec("UPDATE twofactor_schema SET version = $1", {pg::Param::number(current + 1)},
                 "set the schema version");
         transaction.commit();

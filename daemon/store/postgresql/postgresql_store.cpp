@@ -57,7 +57,7 @@ PostgresStore::PostgresStore(const StoreSettings& settings, const Cipher& cipher
       pool_(settings.conninfo, settings.password, settings.connect_timeout, settings.connections) {
     auto db = pool_.lease();
     db->connect();
-    migrate_postgresql(*db);
+    migrate_postgresql(*db, cipher_);
 }
 
 void PostgresStore::put_enrollment(const Enrollment& e) {

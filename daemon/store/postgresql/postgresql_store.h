@@ -58,6 +58,7 @@ public:
     std::vector<Trust> all_trusts() const override;
 
     void replace_recovery_codes(const std::string& user, const RecoveryCodeSet& set) override;
+    void put_stored_recovery_codes(const std::string& user, const RecoveryCodeSet& stored) override;
     std::optional<std::string> recovery_salt(const std::string& user) override;
     bool use_recovery_code(const std::string& user, const std::string& hash) override;
     int count_recovery_codes(const std::string& user) override;
@@ -80,8 +81,12 @@ private:
     mutable pg::Pool pool_;
 };
 
-// Brings the database to the latest schema under pg_advisory_lock. Throws StoreError.
-void migrate_postgresql(pg::Connection& db);
+// Brings the database to the latest schema under pg_advisory_lock. Throws StoreError, and
+// KeyError when a migration that rewrites rows under the cipher finds it is not the database's.
+void migrate_postgresql(pg::Connection& db, const Cipher& cipher);
+// Migration 5's rewrite: each recovery-code row's bare hash becomes its keyed form
+// (recovery_code_mac.h), once the key is known to be the database's. Inside its transaction.
+void key_stored_recovery_codes(pg::Connection& db, const Cipher& cipher);
 int postgresql_latest_schema_version();
 
 }  // namespace twofactor

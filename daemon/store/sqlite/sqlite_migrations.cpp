@@ -110,7 +110,16 @@ constexpr std::array kMigrations = {
         ) WITHOUT ROWID;
         CREATE INDEX trusts_by_expiry ON trusts (expires_at);
     )sql",
+    // 7: every recovery code is bound to the key: the stored hash becomes a MAC over the user,
+    // the salt and the hash (recovery_code_mac.h), so that the database alone cannot make a
+    // code. The rewrite is code, not SQL: key_stored_recovery_codes, in this transaction.
+    R"sql(
+        -- no change to the tables
+    )sql",
 };
+
+// The version whose migration rewrites the recovery codes under the key.
+constexpr int kRecoveryCodesKeyed = 7;
 
 int read_user_version(sqlite3* db, const std::string& path) {
     sql::Statement statement(db, path, "PRAGMA user_version");
@@ -124,7 +133,7 @@ int latest_schema_version() {
     return static_cast<int>(kMigrations.size());
 }
 
-void run_migrations(sqlite3* db, const std::string& path) {
+void run_migrations(sqlite3* db, const std::string& path, const Cipher& cipher) {
     const int latest = latest_schema_version();
     // Bounded: each pass either returns, throws, or raises the version by one.
     for (int pass = 0; pass <= latest; ++pass) {
@@ -143,6 +152,7 @@ void run_migrations(sqlite3* db, const std::string& path) {
         const int next = current + 1;
         sql::exec(db, path, kMigrations[static_cast<std::size_t>(current)],
                   "migrate to schema version " + std::to_string(next));
+        if (next == kRecoveryCodesKeyed) key_stored_recovery_codes(db, path, cipher);
         // PRAGMA takes no bound parameters; the value is our own integer.
         std::string set_version = "PRAGMA user_version = " + std::to_string(next);
         sql::exec(db, path, set_version.c_str(), "set schema version");

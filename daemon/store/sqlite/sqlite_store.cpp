@@ -206,7 +206,7 @@ SqliteStore::SqliteStore(const std::string& path, const Cipher& cipher)
         if (rc != SQLITE_OK) sql::fail(db_, path_, "open");
         sqlite3_extended_result_codes(db_, 1);
         configure();
-        run_migrations(db_, path_);
+        run_migrations(db_, path_, cipher_);
         statements_ = std::make_unique<Statements>(db_, path_);
     } catch (...) {
         close();

@@ -61,6 +61,7 @@ public:
     std::vector<Trust> all_trusts() const override;
 
     void replace_recovery_codes(const std::string& user, const RecoveryCodeSet& set) override;
+    void put_stored_recovery_codes(const std::string& user, const RecoveryCodeSet& stored) override;
     std::optional<std::string> recovery_salt(const std::string& user) override;
     bool use_recovery_code(const std::string& user, const std::string& hash) override;
     int count_recovery_codes(const std::string& user) override;

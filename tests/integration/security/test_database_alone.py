@@ -4,7 +4,7 @@ password in a fleet (the same rows). SECURITY.md states each of these; a test th
 fail here means the document must change with it.
 
 - a trust row written without the key is not honoured (it carries no valid MAC);
-- a recovery-code row of one's own gets in (its hash is salted, not keyed);
+- a recovery-code row of one's own is not a way in (what is stored is keyed, not only salted);
 - deleting the enrollment unenrolls the user: under nullok, the password alone gets in;
 - deleting the failure row ends a lock;
 - deleting used steps lets a code already used be accepted again."""
@@ -66,7 +66,7 @@ class DatabaseAloneTests(PamTestCase):
         rc, status, err = self.h.ctl_json("status", user)
         self.assertEqual((rc, status["trusts"]), (0, []), err)
 
-    def test_a_recovery_code_row_of_ones_own_gets_in(self):
+    def test_a_recovery_code_row_of_ones_own_is_refused(self):
         user = self.h.create_user()
         self.enroll_app(user)
         # The set's salt (enable made a set), or one of one's own for a user without codes.
@@ -76,9 +76,12 @@ class DatabaseAloneTests(PamTestCase):
         digest = hashlib.pbkdf2_hmac("sha256", code, salt, RECOVERY_HASH_ITERATIONS, 32)
         self.sql("INSERT INTO recovery_codes (user, salt, hash) VALUES (?, ?, ?)",
                  (user, salt, digest))
-        result = self.prompt_and_answer(user, OWN_RECOVERY_CODE)
-        # Not bound to the key (SECURITY.md says so): the forged code is a way in.
-        self.assertResult(result, "PAM_SUCCESS")
+        result = self.prompt_and_answer(user, OWN_RECOVERY_CODE, "tries=1")
+        # The stored form is a MAC under the key: a row written without it never matches, and
+        # the typed code counts as one more wrong code.
+        self.assertResult(result, "PAM_MAXTRIES")
+        self.assertEqual(self.query("SELECT count(*) FROM recovery_codes WHERE user = ? AND "
+                                    "hash = ?", (user, digest)), [(1,)])
 
     def test_deleting_the_enrollment_lets_nullok_in(self):
         user = self.h.create_user()

@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "daemon/keys/key_check.h"
 #include "daemon/store/import.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 #include "daemon/store/store.h"
@@ -617,6 +618,92 @@ void a_recovery_code_is_used_once_across_connections(void** state) {
     assert_int_equal(f.open()->count_recovery_codes("alice"), 0);
 }
 
+// A literal of this backend's blob type holding `bytes` (ASCII), for raw_sql.
+std::string blob(const std::string& bytes) {
+    return g_postgresql ? "convert_to('" + bytes + "', 'UTF8')" : "CAST('" + bytes + "' AS BLOB)";
+}
+
+// Someone with the database and not the key writes recovery-code rows: one of their own for a
+// user without codes, one more in a user's set, a genuine row copied to another user. None of
+// them is a way in; the codes the key stored still are.
+void recovery_codes_written_without_the_key_do_not_work(void** state) {
+    Fixture& f = fixture(state);
+    auto store = f.open();
+    store->replace_recovery_codes("alice", recovery_set("salt-one", 3));
+    f.raw_sql("INSERT INTO recovery_codes ({user}, salt, hash) VALUES ('bob', " + blob("salt-m") +
+              ", " + blob("salt-m-hash-0") + ")");
+    f.raw_sql("INSERT INTO recovery_codes ({user}, salt, hash) VALUES ('alice', " +
+              blob("salt-one") + ", " + blob("salt-one-hash-7") + ")");
+    f.raw_sql(
+        "INSERT INTO recovery_codes ({user}, salt, hash) SELECT 'carol', salt, hash "
+        "FROM recovery_codes WHERE {user} = 'alice'");
+
+    assert_false(store->use_recovery_code("bob", "salt-m-hash-0"));
+    assert_false(store->use_recovery_code("alice", "salt-one-hash-7"));
+    for (int i = 0; i < 3; ++i)
+        assert_false(store->use_recovery_code("carol", "salt-one-hash-" + std::to_string(i)));
+    store = f.open();
+    assert_true(store->use_recovery_code("alice", "salt-one-hash-1"));
+    assert_false(store->use_recovery_code("alice", "salt-one-hash-1"));
+}
+
+// A database from before recovery codes were keyed (SQLite 6, PostgreSQL 4): opening it with
+// the key rewrites every row into the keyed form once, so its users' codes keep working; with
+// another key it stops and rewrites nothing.
+void migrating_keeps_the_recovery_codes_made_before_keying(void** state) {
+    Fixture& f = fixture(state);
+    {
+        auto store = f.open();
+        store->put_enrollment(enrollment("alice"));
+        check_key(*store, f.cipher, "test key", "test database");
+    }
+    for (int i = 0; i < 3; ++i)
+        f.raw_sql("INSERT INTO recovery_codes ({user}, salt, hash) VALUES ('alice', " +
+                  blob("salt") + ", " + blob("salt-hash-" + std::to_string(i)) + ")");
+    f.raw_sql(g_postgresql ? "UPDATE twofactor_schema SET version = 4" : "PRAGMA user_version = 6");
+
+    const Cipher other(test_key(9));
+    bool refused = false;
+    try {
+        open_store(f.settings, other);
+    } catch (const std::exception&) {
+        refused = true;
+    }
+    assert_true(refused);
+
+    auto store = f.open();
+    const auto keyed = store->all_recovery_codes();
+    assert_int_equal(keyed.size(), 1);
+    assert_int_equal(keyed[0].second.hashes.size(), 3);
+    for (const auto& hash : keyed[0].second.hashes)
+        assert_true(hash.rfind("salt-hash-", 0) != 0);  // no longer the bare hash
+    store = f.open();  // rewritten once: opening again changes nothing
+    const auto again = store->all_recovery_codes();
+    assert_int_equal(again.size(), 1);
+    assert_true(again[0].second.salt == keyed[0].second.salt);
+    assert_true(again[0].second.hashes == keyed[0].second.hashes);
+    assert_true(store->use_recovery_code("alice", "salt-hash-1"));
+    assert_false(store->use_recovery_code("alice", "salt-hash-1"));
+    assert_int_equal(store->count_recovery_codes("alice"), 2);
+}
+
+// --import-sqlite copies the rows as they are (the same key): the genuine codes work in the
+// target, and a row forged in the source works there no more than it did in the source.
+void import_keeps_the_recovery_codes_working(void** state) {
+    Fixture& f = fixture(state);
+    auto from = f.open();
+    from->replace_recovery_codes("alice", recovery_set("salt", 3));
+    f.raw_sql("INSERT INTO recovery_codes ({user}, salt, hash) VALUES ('bob', " + blob("salt-m") +
+              ", " + blob("salt-m-hash-0") + ")");
+    SqliteStore to(f.dir.file("copy.db"), f.cipher);
+    const ImportCounts counts = import_store(*from, to);
+    assert_int_equal(counts.recovery_sets, 2);
+    assert_true(to.use_recovery_code("alice", "salt-hash-2"));
+    assert_false(to.use_recovery_code("alice", "salt-hash-2"));
+    assert_int_equal(to.count_recovery_codes("alice"), 2);
+    assert_false(to.use_recovery_code("bob", "salt-m-hash-0"));
+}
+
 void everything_survives_reopening(void** state) {
     Fixture& f = fixture(state);
     {
@@ -715,6 +802,11 @@ int main(int argc, char** argv) {
                                         teardown),
         cmocka_unit_test_setup_teardown(a_recovery_code_is_used_once_across_connections, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(recovery_codes_written_without_the_key_do_not_work, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(migrating_keeps_the_recovery_codes_made_before_keying,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(import_keeps_the_recovery_codes_working, setup, teardown),
         cmocka_unit_test_setup_teardown(everything_survives_reopening, setup, teardown),
         cmocka_unit_test_setup_teardown(events_count_in_a_window, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_first_opens_migrate_once, setup, teardown),
