@@ -106,7 +106,8 @@ int run_disable(Session& session, const Invocation& inv) {
     });
 }
 
-// One line per live trust: "trusted: SERVICE from ORIGIN until TIME", or "trusted: none".
+// One line per live trust: "trusted: SERVICE from ORIGIN until TIME on HOST" (the host that
+// made it, the only one where it is honoured), or "trusted: none".
 void print_trusts(const json& p) {
     auto trusts = p.find("trusts");
     if (trusts == p.end() || !trusts->is_array() || trusts->empty()) {
@@ -118,6 +119,8 @@ void print_trusts(const json& p) {
         std::string line =
             "trusted: " + text_field(t, "service", "?") + " from " + text_field(t, "origin", "?");
         if (auto until = integer_field(t, "trustedUntil")) line += " until " + local_time(*until);
+        if (auto host = t.find("host"); host != t.end() && host->is_string())
+            line += " on " + host->get<std::string>();
         print_line(line);
     }
 }

@@ -154,6 +154,12 @@ int import_sqlite(const std::string& path, const Cipher& cipher, const std::stri
         throw StoreError("cannot import " + path + ": " + std::strerror(errno));
     SqliteStore from(path, cipher);
     check_key(from, cipher, key, path);
+    // A trust row the key did not make (its MAC does not match) is not copied; the log says so.
+    from.observe_forged_trusts([](const Trust& t) {
+        log::warning(
+            "trust not imported: its MAC does not match, it was not written with the key",
+            {{"user", t.user}, {"service", t.service}, {"origin", t.origin}, {"host", t.host}});
+    });
     const ImportCounts counts = import_store(from, to);
     std::printf("imported %s: %s\n", path.c_str(), describe(counts).c_str());
     log::notice("imported a SQLite database", {{"from", path}, {"counts", describe(counts)}});
@@ -182,7 +188,7 @@ int on_housekeeping(sd_event_source* source, uint64_t, void* userdata) {
     return r;
 }
 
-int run(const Options& options) {
+Settings configure(const Options& options) {
     Settings settings = load_settings(options.config, options.config_given);
     if (!options.socket.empty()) settings.daemon.socket = options.socket;
     if (!options.database.empty()) settings.daemon.database = options.database;
@@ -191,17 +197,20 @@ int run(const Options& options) {
     apply_credentials(settings);
     log::init(settings.daemon.debug);
     log::limit_callers(settings.daemon.log_lines_per_uid);
-    const TwilioSettings& account = settings.twilio;
+    return settings;
+}
+
+void warn_about_twilio(const TwilioSettings& account) {
     if (account.account_sid.empty() ||
         (account.api_key_sid.empty() ? account.auth_token.empty() : account.api_key_secret.empty()))
         log::warning(
             "Twilio is not configured (account_sid, and api_key_sid with its secret or "
             "auth_token): texts will fail");
-    // Begin must answer before the module stops waiting; a caller that names its own timeout
-    // cuts the budget itself, but one that does not relies on this.
     if (!account.verify_service_sid.empty())
         log::notice("Twilio Verify makes and checks the texted codes",
                     {{"verify_service_sid", account.verify_service_sid}});
+    // Begin must answer before the module stops waiting; a caller that names its own timeout
+    // cuts the budget itself, but one that does not relies on this.
     const auto budget = std::chrono::duration_cast<std::chrono::seconds>(account.deadline);
     if (budget.count() + kAnswerMarginSeconds > protocol::kDefaultModuleTimeoutSeconds)
         log::warning(
@@ -211,29 +220,26 @@ int run(const Options& options) {
              {"module_timeout", std::to_string(protocol::kDefaultModuleTimeoutSeconds)},
              {"longest_safe",
               std::to_string(protocol::kDefaultModuleTimeoutSeconds - kAnswerMarginSeconds)}});
+}
 
-    // The key and the database are checked together before either is created or written.
-    const std::string& database = settings.daemon.database;
-    const bool key_was_there = key_exists(settings.daemon.key_file);
-    // A PostgreSQL database is no file next to the key: there the key check value alone decides.
-    if (settings.store.backend == StoreSettings::Backend::Sqlite)
-        check_key_and_database(key_was_there, key_name(settings.daemon.key_file), database);
-    Cipher cipher(load_key(settings.daemon.key_file));
+// The key and the database, checked together before either is created or written.
+std::unique_ptr<Store> open_checked_store(Settings& settings, const Cipher& cipher,
+                                          bool key_was_there) {
     if (!key_was_there)
         log::notice("created a new encryption key", {{"key_file", settings.daemon.key_file}});
-    settings.store.database = database;
-    std::unique_ptr<Store> opened = open_store(settings.store, cipher);
-    Store& store = *opened;
-    check_key(store, cipher, key_name(settings.daemon.key_file), store_name(settings.store));
-    if (!options.import_sqlite.empty())
-        return import_sqlite(options.import_sqlite, cipher, key_name(settings.daemon.key_file),
-                             store);
+    settings.store.database = settings.daemon.database;
+    std::unique_ptr<Store> store = open_store(settings.store, cipher);
+    check_key(*store, cipher, key_name(settings.daemon.key_file), store_name(settings.store));
+    return store;
+}
 
+// The loop, with SIGTERM and SIGINT as events and the watchdog on.
+std::unique_ptr<sd_event, sd_event* (*)(sd_event*)> make_loop() {
     sd_event* loop = nullptr;
     int r = sd_event_default(&loop);
     if (r < 0) throw std::runtime_error("cannot create the event loop: " + errno_text(-r));
     // Unreferenced last, on every way out, after everything that holds a source on it.
-    std::unique_ptr<sd_event, sd_event* (*)(sd_event*)> loop_reference(loop, sd_event_unref);
+    std::unique_ptr<sd_event, sd_event* (*)(sd_event*)> reference(loop, sd_event_unref);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
@@ -247,46 +253,66 @@ int run(const Options& options) {
     if (r < 0) throw std::runtime_error("cannot watch SIGINT: " + errno_text(-r));
     r = sd_event_set_watchdog(loop, 1);
     if (r < 0) throw std::runtime_error("cannot start the systemd watchdog: " + errno_text(-r));
+    return reference;
+}
 
-    int status = 0;
-    {
-        TwilioClient twilio(loop, settings.twilio);
-        // Stopped (joined) right after the loop, while the service its jobs use still exists.
-        // PostgreSQL: one thread per connection; SQLite: one, its connection's only user.
-        WorkerPool workers(loop, settings.store.backend == StoreSettings::Backend::Postgresql
-                                     ? settings.store.connections
-                                     : 1);
-        LoopMessenger messenger(workers, twilio);
-        Service service(settings, store, messenger, unix_now);
-        // A call whose caller names no timeout waits at most for the store, then for Twilio.
-        const auto store_timeout = std::chrono::seconds(settings.store.timeout);
-        Dispatcher dispatcher(
-            loop, workers, service, store_timeout,
-            store_timeout + account.deadline + std::chrono::seconds(kAnswerMarginSeconds));
-        ListenSocket listener = open_listen_socket(settings.daemon.socket);
-        Server server(
-            loop, listener.fd,
-            [&dispatcher](const Caller& caller, const protocol::Request& request, Reply reply) {
-                dispatcher.handle(caller, request, std::move(reply));
-            },
-            settings.daemon);
-        sd_event_source* housekeeping = nullptr;
-        r = sd_event_add_time_relative(loop, &housekeeping, CLOCK_MONOTONIC, kHousekeepingUsec, 0,
+// Serves calls until SIGTERM or SIGINT: the Twilio client and the server on the loop, the
+// service on the workers (doc/architecture.md). Returns the loop's status.
+int serve(sd_event* loop, const Settings& settings, Store& store) {
+    TwilioClient twilio(loop, settings.twilio);
+    // Stopped (joined) right after the loop, while the service its jobs use still exists.
+    // PostgreSQL: one thread per connection; SQLite: one, its connection's only user.
+    WorkerPool workers(loop, settings.store.backend == StoreSettings::Backend::Postgresql
+                                 ? settings.store.connections
+                                 : 1);
+    LoopMessenger messenger(workers, twilio);
+    Service service(settings, store, messenger, unix_now);
+    // A call whose caller names no timeout waits at most for the store, then for Twilio.
+    const auto store_timeout = std::chrono::seconds(settings.store.timeout);
+    Dispatcher dispatcher(
+        loop, workers, service, store_timeout,
+        store_timeout + settings.twilio.deadline + std::chrono::seconds(kAnswerMarginSeconds));
+    ListenSocket listener = open_listen_socket(settings.daemon.socket);
+    Server server(
+        loop, listener.fd,
+        [&dispatcher](const Caller& caller, const protocol::Request& request, Reply reply) {
+            dispatcher.handle(caller, request, std::move(reply));
+        },
+        settings.daemon);
+    sd_event_source* housekeeping = nullptr;
+    int r = sd_event_add_time_relative(loop, &housekeeping, CLOCK_MONOTONIC, kHousekeepingUsec, 0,
                                        on_housekeeping, &dispatcher);
-        if (r < 0)
-            throw std::runtime_error("cannot schedule housekeeping every " +
-                                     std::to_string(kHousekeepingUsec / 1000000) +
-                                     " s: " + errno_text(-r));
+    if (r < 0)
+        throw std::runtime_error("cannot schedule housekeeping every " +
+                                 std::to_string(kHousekeepingUsec / 1000000) +
+                                 " s: " + errno_text(-r));
 
-        log::notice("ready", {{"socket", listener.bound_here ? listener.path : "socket-activated"},
-                              {"database", store_name(settings.store)}});
-        sd_notify(0, "READY=1\nSTATUS=Serving two-factor requests");
-        status = sd_event_loop(loop);
-        if (status < 0) log::error("the event loop failed", {{"error", errno_text(-status)}});
-        workers.stop();
-        sd_event_source_disable_unref(housekeeping);
-        if (listener.bound_here) unlink(listener.path.c_str());
-    }
+    log::notice("ready", {{"socket", listener.bound_here ? listener.path : "socket-activated"},
+                          {"database", store_name(settings.store)}});
+    sd_notify(0, "READY=1\nSTATUS=Serving two-factor requests");
+    const int status = sd_event_loop(loop);
+    if (status < 0) log::error("the event loop failed", {{"error", errno_text(-status)}});
+    workers.stop();
+    sd_event_source_disable_unref(housekeeping);
+    if (listener.bound_here) unlink(listener.path.c_str());
+    return status;
+}
+
+int run(const Options& options) {
+    Settings settings = configure(options);
+    warn_about_twilio(settings.twilio);
+    const bool key_was_there = key_exists(settings.daemon.key_file);
+    // A PostgreSQL database is no file next to the key: there the key check value alone decides.
+    if (settings.store.backend == StoreSettings::Backend::Sqlite)
+        check_key_and_database(key_was_there, key_name(settings.daemon.key_file),
+                               settings.daemon.database);
+    Cipher cipher(load_key(settings.daemon.key_file));
+    std::unique_ptr<Store> store = open_checked_store(settings, cipher, key_was_there);
+    if (!options.import_sqlite.empty())
+        return import_sqlite(options.import_sqlite, cipher, key_name(settings.daemon.key_file),
+                             *store);
+    auto loop = make_loop();
+    const int status = serve(loop.get(), settings, *store);
     log::notice("stopped");
     return status < 0 ? 1 : 0;
 }

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -37,7 +39,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"voice", {"enabled"}},
     {"login", {"challenge_lifetime", "tries", "resends", "challenges_per_minute"}},
     {"lockout", {"failures", "window", "duration"}},
-    {"trust", {"max_seconds"}},
+    {"trust", {"max_seconds", "host_id"}},
     {"store", {"backend", "timeout"}},
     {"postgresql",
      {"conninfo", "password_file", "connect_timeout", "connections", "allow_insecure"}},
@@ -124,6 +126,20 @@ void check_known_keys(const IniFile& ini) {
                                   ": unknown key '" + key + "' in [" + section + "]");
         }
     }
+}
+
+// A name, not a sentence: it is stored with every trust and shown by `twofactorctl status`.
+void read_host_id(const Reader& r, TrustSettings& trust) {
+    auto v = r.ini().get("trust", "host_id");
+    if (!v) return;
+    const bool valid = !v->value.empty() && v->value.size() <= 253 &&
+                       std::all_of(v->value.begin(), v->value.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                                  c == '-' || c == '_' || c == ':';
+                       });
+    if (!valid)
+        r.fail(*v, "host_id must be 1 to 253 letters, digits and . - _ :, not '" + v->value + "'");
+    trust.host_id = v->value;
 }
 
 void read_allowed_countries(const Reader& r, SmsSettings& sms) {
@@ -306,6 +322,7 @@ Settings load_settings(const std::string& path, bool must_exist) {
     r.number("lockout", "window", s.login.lockout_window, 1, 86400);
     r.number("lockout", "duration", s.login.lockout_duration, 1, 86400);
     r.number("trust", "max_seconds", s.trust.max_seconds, 0, kMaxTrustSeconds);
+    read_host_id(r, s.trust);
     read_store(r, s.store);
     return s;
 }

@@ -44,6 +44,10 @@ struct TrustSettings {
     // trust off for every service. A trust made under a larger value ends at its creation plus
     // this one.
     std::int64_t max_seconds = 43200;
+    // [trust] host_id: the name this host's trusts are bound to; empty means the one derived
+    // from the machine (daemon/service/host_id.h). Set it where machines share a machine ID
+    // (cloned images).
+    std::string host_id;
 };
 
 struct DaemonSettings {

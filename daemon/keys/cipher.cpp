@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -109,6 +110,31 @@ std::optional<SecureString> Cipher::open(std::string_view blob,
     std::optional<SecureString> result(std::in_place, std::string_view(plain));
     wipe(plain);
     return result;
+}
+
+std::string Cipher::mac(std::string_view purpose, std::string_view message) const {
+    if (!fits_int(purpose.size()) || !fits_int(message.size()))
+        throw std::runtime_error("HMAC-SHA256: input too large");
+    std::array<unsigned char, EVP_MAX_MD_SIZE> derived{};
+    unsigned int derived_size = 0;
+    std::string tag(32, '\0');
+    unsigned int tag_size = 0;
+    const bool ok =
+        HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), bytes(purpose),
+             purpose.size(), derived.data(), &derived_size) != nullptr &&
+        HMAC(EVP_sha256(), derived.data(), static_cast<int>(derived_size), bytes(message),
+             message.size(), reinterpret_cast<unsigned char*>(tag.data()), &tag_size) != nullptr &&
+        tag_size == tag.size();
+    OPENSSL_cleanse(derived.data(), derived.size());
+    if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
+    return tag;
+}
+
+bool Cipher::mac_matches(std::string_view purpose, std::string_view message,
+                         std::string_view tag) const {
+    const std::string expected = mac(purpose, message);
+    return tag.size() == expected.size() &&
+           CRYPTO_memcmp(tag.data(), expected.data(), expected.size()) == 0;
 }
 
 }  // namespace twofactor

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // AES-256-GCM for secrets and phone numbers at rest; the user name is the associated data, so a
-// row copied onto another user does not decrypt.
+// row copied onto another user does not decrypt. HMAC-SHA256 under keys derived from the same
+// key for rows that are stored in clear but must not be written without it (trusts).
 #pragma once
 
 #include <array>
@@ -32,6 +33,13 @@ public:
 
     // nullopt when the blob was altered, belongs to other associated data or another key.
     std::optional<SecureString> open(std::string_view blob, std::string_view associated_data) const;
+
+    // HMAC-SHA256 of `message` under HMAC-SHA256(key, purpose): one key per purpose, none of
+    // them the data key, so a MAC made for one purpose means nothing for another. 32 bytes.
+    std::string mac(std::string_view purpose, std::string_view message) const;
+    // Whether `tag` is mac(purpose, message), compared in constant time.
+    bool mac_matches(std::string_view purpose, std::string_view message,
+                     std::string_view tag) const;
 
 private:
     std::array<unsigned char, kKeyBytes> key_;

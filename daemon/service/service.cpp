@@ -9,6 +9,7 @@
 #include "common/totp.h"
 #include "daemon/log/log.h"
 #include "daemon/log/log_budget.h"
+#include "daemon/service/host_id.h"
 #include "daemon/service/params.h"
 #include "daemon/store/rules.h"
 
@@ -30,11 +31,14 @@ std::string secret_digest(const SecureString& secret) {
 
 Service::Service(const Settings& settings, Store& store, Messenger& messenger, Clock clock)
     : settings_(settings),
+      host_id_(trust_host_id(settings.trust)),
       store_(store),
       messenger_(messenger),
       clock_(std::move(clock)),
       challenges_(store),
-      text_limits_(settings.sms, settings.login) {}
+      text_limits_(settings.sms, settings.login) {
+    store_.observe_forged_trusts(&Service::log_forged_trust);
+}
 
 void Service::handle(const Caller& caller, const protocol::Request& request, Respond respond) {
     // Every line this call writes, and those of the Twilio answers it waits for, is the caller's.

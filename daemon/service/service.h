@@ -171,11 +171,15 @@ private:
     std::optional<std::int64_t> trusted_until(const std::string& user, const TrustRequest& request,
                                               std::int64_t now);
     void remember_trust(const Challenge& c, std::int64_t now);
+    // The store's observer of trust rows whose MAC does not match: logs each such row once.
+    static void log_forged_trust(const Trust& t);
     protocol::json live_trusts(const std::string& user, std::int64_t now);
     void send_text(const std::string& phone, const std::string& code, const std::string& user,
                    TextOptions options, std::function<void(const SmsResult&)> done);
 
     const Settings& settings_;
+    // The host this daemon's trusts are made for and honoured on (service/host_id.h).
+    const std::string host_id_;
     Store& store_;
     // Twilio's answers count toward the log budget of the caller who sent the text.
     AttributedMessenger messenger_;

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // Trust (the module's trust=): after a second factor succeeds, the same user, PAM service and
-// origin (PAM_RHOST, or the TTY where there is none) skip the code for a while. Every limit is
+// origin (PAM_RHOST, or the TTY where there is none) skip the code for a while, on the host that
+// made the trust and no other (host_id.h). Every limit is
 // applied when a trust is used as well as when it is made, so lowering [trust] max_seconds or a
 // service's trust= shortens the trusts already made.
 #include <algorithm>
+#include <mutex>
+#include <set>
+#include <tuple>
 
 #include "daemon/log/log.h"
 #include "daemon/service/params.h"
@@ -13,6 +17,35 @@ namespace twofactor {
 
 namespace err = protocol::error;
 using protocol::json;
+
+namespace {
+
+// Forged rows already logged, so that a row read at every login and status is one line, not a
+// flood. Bounded: past the limit the set starts over (a row may then be logged again).
+constexpr std::size_t kForgedRowsRemembered = 1024;
+
+bool first_report_of(const Trust& t) {
+    using Row =
+        std::tuple<std::string, std::string, std::string, std::string, std::int64_t, std::int64_t>;
+    static std::mutex mutex;
+    static std::set<Row> reported;
+    std::lock_guard lock(mutex);
+    if (reported.size() >= kForgedRowsRemembered) reported.clear();
+    return reported.emplace(t.user, t.service, t.origin, t.host, t.created_at, t.expires_at).second;
+}
+
+}  // namespace
+
+void Service::log_forged_trust(const Trust& t) {
+    if (!first_report_of(t)) return;
+    log::warning("trust ignored: its MAC does not match, it was not written with the key",
+                 {{"user", t.user},
+                  {"service", t.service},
+                  {"origin", t.origin},
+                  {"host", t.host},
+                  {"created_at", std::to_string(t.created_at)},
+                  {"expires_at", std::to_string(t.expires_at)}});
+}
 
 TrustRequest Service::trust_request(const Caller& caller, const json& p, const std::string& service,
                                     const std::string& ip, const std::string& tty) const {
@@ -34,7 +67,7 @@ TrustRequest Service::trust_request(const Caller& caller, const json& p, const s
 std::optional<std::int64_t> Service::trusted_until(const std::string& user,
                                                    const TrustRequest& request, std::int64_t now) {
     if (request.seconds <= 0) return std::nullopt;
-    auto trust = store_.get_trust(user, request.service, request.origin);
+    auto trust = store_.get_trust(user, request.service, request.origin, host_id_);
     if (!trust) return std::nullopt;
     // Made under a larger max_seconds or trust=, it ends where today's limits say.
     const std::int64_t until =
@@ -47,10 +80,11 @@ std::optional<std::int64_t> Service::trusted_until(const std::string& user,
 void Service::remember_trust(const Challenge& c, std::int64_t now) {
     const std::int64_t seconds = std::min(c.trust_seconds, settings_.trust.max_seconds);
     if (seconds <= 0 || c.service.empty() || c.origin.empty()) return;
-    store_.put_trust(Trust{c.user, c.service, c.origin, now, now + seconds});
+    store_.put_trust(Trust{c.user, c.service, c.origin, host_id_, now, now + seconds});
     log::info("login trusted", {{"user", c.user},
                                 {"service", c.service},
                                 {"origin", c.origin},
+                                {"host", host_id_},
                                 {"seconds", std::to_string(seconds)}});
 }
 
@@ -62,6 +96,7 @@ json Service::live_trusts(const std::string& user, std::int64_t now) {
         if (until <= now) continue;
         list.push_back({{"service", t.service},
                         {"origin", t.origin},
+                        {"host", t.host},
                         {"createdAt", t.created_at},
                         {"trustedUntil", until}});
     }

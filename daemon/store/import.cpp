@@ -43,7 +43,8 @@ ImportCounts import_store(const Store& from, Store& to) {
         // target holds was made under another factor, and is not carried over.
         const auto enrollment = to.get_enrollment(trust.user);
         if (!enrollment || trust.created_at < enrollment->enabled_at) continue;
-        if (to.get_trust(trust.user, trust.service, trust.origin)) {
+        // Copied with the host that made it, where alone it is honoured.
+        if (to.get_trust(trust.user, trust.service, trust.origin, trust.host)) {
             ++counts.trusts_kept;
             continue;
         }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -65,11 +66,13 @@ struct TrustRequest {
     std::string origin;   // PAM_RHOST, or "tty:" and PAM_TTY when there is no RHOST
 };
 
-// A trust made by a second factor that succeeded.
+// A trust made by a second factor that succeeded, on the host that made it
+// (daemon/service/host_id.h): it is honoured on that host only.
 struct Trust {
     std::string user;
     std::string service;
     std::string origin;
+    std::string host;
     std::int64_t created_at = 0;  // Unix seconds
     std::int64_t expires_at = 0;  // Unix seconds
 };
@@ -166,11 +169,13 @@ public:
     virtual void set_texted_step(const std::string& id, std::optional<std::uint64_t> step) = 0;
     virtual std::int64_t count_challenges() = 0;
 
-    // Trusts, one per user, service and origin: putting one again replaces it.
+    // Trusts, one per user, service, origin and host: putting one again replaces it. Each row
+    // carries a MAC under the key (trust_mac.h); every read below skips a row whose MAC does not
+    // match, one written with the database and not the key, and tells the observer.
     virtual void put_trust(const Trust& t) = 0;
     // The trust, expired or not (the caller decides against the current limits).
     virtual std::optional<Trust> get_trust(const std::string& user, const std::string& service,
-                                           const std::string& origin) = 0;
+                                           const std::string& origin, const std::string& host) = 0;
     virtual std::vector<Trust> trusts_of(const std::string& user) = 0;
     // Ends every trust of the user; returns how many there were.
     virtual std::int64_t forget_trusts(const std::string& user) = 0;
@@ -194,6 +199,12 @@ public:
     virtual std::vector<std::pair<std::string, RecoveryCodeSet>> all_recovery_codes() const = 0;
     virtual std::vector<Trust> all_trusts() const = 0;
 
+    // Told about each trust row a read skipped because its MAC did not match, on the thread
+    // that read it. Set it before the store is shared between threads.
+    void observe_forged_trusts(std::function<void(const Trust&)> observer) {
+        forged_trust_observer_ = std::move(observer);
+    }
+
     // Per-key events (texts sent to a user) for limits that hold across hosts.
     virtual void record_event(const std::string& key, std::int64_t at) = 0;
     virtual WindowCount count_events(const std::string& key, std::int64_t since) = 0;
@@ -203,6 +214,14 @@ public:
     virtual std::int64_t take_event(const std::string& key, std::int64_t since, int limit,
                                     std::int64_t now) = 0;
     virtual void prune_events(std::int64_t before) = 0;
+
+protected:
+    // A trust row as read, with its stored MAC: the trust when the MAC matches; otherwise
+    // nullopt, and the observer is told.
+    std::optional<Trust> checked_trust(const Cipher& cipher, Trust t, std::string_view mac) const;
+
+private:
+    std::function<void(const Trust&)> forged_trust_observer_;
 };
 
 // Which backend and where; filled from the configuration.

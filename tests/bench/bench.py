@@ -7,6 +7,7 @@ users, with its baseline, and prints a Markdown table and one JSON line per run.
     bench.py [--build DIR] app [--users 6000 --time-limit 8]
     bench.py [--build DIR] scale [--users 100000]
     bench.py [--build DIR] fleet [--users 2000 --processes 16]
+    bench.py [--build DIR] texted-pg [--connections 4 --baseline-build DIR --baseline-label L]
     bench.py [--build DIR] smoke          # tiny numbers; exits 1 if any login failed (ctest)
 
 --build DIR sets TWOFACTORD, TWOFACTORCTL, PAM_MODULE, PAM_BENCH and FAKE_TWILIO from a build
@@ -17,7 +18,6 @@ import csv
 import datetime
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -25,6 +25,7 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 
+import bench_pg  # noqa: E402
 import bench_rig  # noqa: E402
 from bench_rig import Rig, load_average, make_users, module_installed, wait_for_next_step  # noqa
 
@@ -219,28 +220,14 @@ def bench_app(args, out):
 # ---- fleet: SQLite vs PostgreSQL --------------------------------------------------------------
 
 def bench_fleet(args, out):
-    """App-code logins on SQLite, on PostgreSQL on loopback (a cluster of its own, started and
-    removed here), and by pam_google_authenticator, the same users, one run each; then two
-    daemons sharing the PostgreSQL database, each serving half the users at once."""
-    import tempfile
+    """App-code logins on SQLite, on PostgreSQL on loopback (a cluster of its own with its
+    default durability, started and removed here), and by pam_google_authenticator, the same
+    users, one run each; then two daemons sharing the PostgreSQL database, each serving half the
+    users at once."""
     import threading
-    sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "pg"))
-    import pg_cluster
 
-    state_file = os.path.join(tempfile.mkdtemp(prefix="twofactor-bench-pg-"), "pg.json")
-    pg_cluster.start(state_file)
-    try:
-        with open(state_file) as f:
-            state = json.load(f)
-        pg_cluster.psql(state, "CREATE DATABASE bench OWNER twofactord")
-        password_file = os.path.join(os.path.dirname(state_file), "password")
-        with open(password_file, "w") as f:
-            f.write(state["password"])
-        os.chmod(password_file, 0o600)
-        pg = {"store": {"backend": "postgresql"},
-              "postgresql": {"conninfo": f"host=127.0.0.1 port={state['port']} "
-                                         "user=twofactord dbname=bench",
-                             "password_file": password_file}}
+    with bench_pg.cluster() as cluster:
+        pg = cluster.database("bench")
         users = make_users("bf", args.users, texted=False)
         processes = args.processes
         rows = []
@@ -276,18 +263,19 @@ def bench_fleet(args, out):
                 for t in threads:
                     t.join()
                 rows.extend(out.record(reports[name]) for name in ("daemon A", "daemon B"))
-        out.table(rows, RUN_COLUMNS)
-        by = {r["label"]: r for r in rows}
-        ours = by["pam_twofactor, PostgreSQL"]["logins_per_second"]
-        google = by.get("pam_google_authenticator")
-        if google:
-            print(f"# PostgreSQL {ours:.0f}/s vs pam_google_authenticator "
-                  f"{google['logins_per_second']:.0f}/s = "
-                  f"{ours / max(google['logins_per_second'], 1e-9):.2f}x")
-        return 1 if any(r["failed"] for r in rows) else 0
-    finally:
-        pg_cluster.stop(state_file)
-        shutil.rmtree(os.path.dirname(state_file), ignore_errors=True)
+    out.table(rows, RUN_COLUMNS)
+    by = {r["label"]: r for r in rows}
+    ours = by["pam_twofactor, PostgreSQL"]["logins_per_second"]
+    google = by.get("pam_google_authenticator")
+    if google:
+        print(f"# PostgreSQL {ours:.0f}/s vs pam_google_authenticator "
+              f"{google['logins_per_second']:.0f}/s = "
+              f"{ours / max(google['logins_per_second'], 1e-9):.2f}x")
+    return 1 if any(r["failed"] for r in rows) else 0
+
+
+def bench_texted_postgresql(args, out):
+    return bench_pg.bench_texted_pg(args, out, RUN_COLUMNS, out.table)
 
 
 # ---- 3. scale ---------------------------------------------------------------------------------
@@ -398,6 +386,13 @@ def main():
     fleet = commands.add_parser("fleet")
     fleet.add_argument("--users", type=int, default=2000)
     fleet.add_argument("--processes", type=int, default=16)
+    texted_pg = commands.add_parser("texted-pg")
+    texted_pg.add_argument("--users", type=int, default=2000)
+    texted_pg.add_argument("--processes", type=int, default=64)
+    texted_pg.add_argument("--delay-ms", type=int, default=150)
+    texted_pg.add_argument("--connections", type=int, default=4)
+    texted_pg.add_argument("--baseline-build", help="a build tree whose daemon is the baseline")
+    texted_pg.add_argument("--baseline-label", default="", help="what the baseline is")
     commands.add_parser("smoke")
     args = parser.parse_args()
 
@@ -409,7 +404,8 @@ def main():
     out = Output(args.out)
     out.header(args)
     handler = {"texted": bench_texted, "app": bench_app, "scale": bench_scale,
-               "fleet": bench_fleet, "smoke": smoke}[args.command]
+               "fleet": bench_fleet, "texted-pg": bench_texted_postgresql,
+               "smoke": smoke}[args.command]
     return handler(args, out) or 0
 
 

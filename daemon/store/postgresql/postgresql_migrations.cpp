@@ -83,6 +83,24 @@ constexpr std::array kMigrations = {
             PRIMARY KEY (user_name, hash)
         );
     )sql",
+    // 4: SQLite's version 6: every trust is bound to the host that made it and carries a MAC
+    // under a key derived from the data key (trust_mac.h); a row written without one has the
+    // empty MAC, which never matches. Trusts made before carry neither and are dropped: their
+    // users are asked for the code once more.
+    R"sql(
+        DROP TABLE trusts;
+        CREATE TABLE trusts (
+            user_name  text   NOT NULL,
+            service    text   NOT NULL,
+            origin     text   NOT NULL,
+            host       text   NOT NULL,
+            created_at bigint NOT NULL,
+            expires_at bigint NOT NULL,
+            mac        bytea  NOT NULL DEFAULT ''::bytea,
+            PRIMARY KEY (user_name, service, origin, host)
+        );
+        CREATE INDEX trusts_by_expiry ON trusts (expires_at);
+    )sql",
 };
 
 struct Unlock {

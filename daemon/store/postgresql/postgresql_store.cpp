@@ -2,6 +2,7 @@
 #include "daemon/store/postgresql/postgresql_store.h"
 
 #include "daemon/keys/sealing.h"
+#include "daemon/keys/trust_mac.h"
 #include "daemon/store/rules.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 
@@ -14,7 +15,8 @@ namespace {
 constexpr const char* kChallengeColumns =
     "id, user_name, delivery, texted_step, expires_at, attempts_left, resends_left, ip_address, "
     "service, trust_seconds, origin";
-constexpr const char* kTrustColumns = "user_name, service, origin, created_at, expires_at";
+constexpr const char* kTrustColumns =
+    "user_name, service, origin, host, created_at, expires_at, mac";
 
 Challenge read_challenge(const pg::Result& r, int row) {
     Challenge c;
@@ -33,8 +35,12 @@ Challenge read_challenge(const pg::Result& r, int row) {
 }
 
 Trust read_trust(const pg::Result& r, int row) {
-    return Trust{std::string(r.text(row, 0)), std::string(r.text(row, 1)),
-                 std::string(r.text(row, 2)), r.number(row, 3), r.number(row, 4)};
+    return Trust{std::string(r.text(row, 0)),
+                 std::string(r.text(row, 1)),
+                 std::string(r.text(row, 2)),
+                 std::string(r.text(row, 3)),
+                 r.number(row, 4),
+                 r.number(row, 5)};
 }
 
 FailureState read_failures(const pg::Result& r) {
@@ -316,31 +322,38 @@ void PostgresStore::prune_events(std::int64_t before) {
 
 void PostgresStore::put_trust(const Trust& t) {
     pool_.lease()->exec(
-        "INSERT INTO trusts (user_name, service, origin, created_at, expires_at) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_name, service, origin) DO UPDATE "
-        "SET created_at = excluded.created_at, expires_at = excluded.expires_at",
-        {Param::text(t.user), Param::text(t.service), Param::text(t.origin),
-         Param::number(t.created_at), Param::number(t.expires_at)},
+        "INSERT INTO trusts (user_name, service, origin, host, created_at, expires_at, mac) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (user_name, service, origin, host) DO UPDATE "
+        "SET created_at = excluded.created_at, expires_at = excluded.expires_at, "
+        "mac = excluded.mac",
+        {Param::text(t.user), Param::text(t.service), Param::text(t.origin), Param::text(t.host),
+         Param::number(t.created_at), Param::number(t.expires_at),
+         Param::bytes(trust_mac(cipher_, t))},
         "save a trust of " + t.user);
 }
 
 std::optional<Trust> PostgresStore::get_trust(const std::string& user, const std::string& service,
-                                              const std::string& origin) {
-    const std::string sql = std::string("SELECT ") + kTrustColumns +
-                            " FROM trusts WHERE user_name = $1 AND service = $2 AND origin = $3";
-    auto r = pool_.lease()->exec(sql.c_str(),
-                                 {Param::text(user), Param::text(service), Param::text(origin)},
-                                 "read a trust of " + user);
+                                              const std::string& origin, const std::string& host) {
+    const std::string sql =
+        std::string("SELECT ") + kTrustColumns +
+        " FROM trusts WHERE user_name = $1 AND service = $2 AND origin = $3 AND host = $4";
+    auto r = pool_.lease()->exec(
+        sql.c_str(),
+        {Param::text(user), Param::text(service), Param::text(origin), Param::text(host)},
+        "read a trust of " + user);
     if (r.rows() == 0) return std::nullopt;
-    return read_trust(r, 0);
+    return checked_trust(cipher_, read_trust(r, 0), r.bytes(0, 6));
 }
 
 std::vector<Trust> PostgresStore::trusts_of(const std::string& user) {
     const std::string sql = std::string("SELECT ") + kTrustColumns +
-                            " FROM trusts WHERE user_name = $1 ORDER BY service, origin";
+                            " FROM trusts WHERE user_name = $1 ORDER BY service, origin, host";
     auto r = pool_.lease()->exec(sql.c_str(), {Param::text(user)}, "read the trusts of " + user);
     std::vector<Trust> found;
-    for (int row = 0; row < r.rows(); ++row) found.push_back(read_trust(r, row));
+    for (int row = 0; row < r.rows(); ++row)
+        if (auto t = checked_trust(cipher_, read_trust(r, row), r.bytes(row, 6)))
+            found.push_back(std::move(*t));
     return found;
 }
 
@@ -374,11 +387,13 @@ std::vector<std::pair<std::string, std::uint64_t>> PostgresStore::used_steps() c
 }
 
 std::vector<Trust> PostgresStore::all_trusts() const {
-    const std::string sql =
-        std::string("SELECT ") + kTrustColumns + " FROM trusts ORDER BY user_name, service, origin";
+    const std::string sql = std::string("SELECT ") + kTrustColumns +
+                            " FROM trusts ORDER BY user_name, service, origin, host";
     auto r = pool_.lease()->exec(sql.c_str(), {}, "list trusts");
     std::vector<Trust> found;
-    for (int row = 0; row < r.rows(); ++row) found.push_back(read_trust(r, row));
+    for (int row = 0; row < r.rows(); ++row)
+        if (auto t = checked_trust(cipher_, read_trust(r, row), r.bytes(row, 6)))
+            found.push_back(std::move(*t));
     return found;
 }
 

@@ -46,7 +46,7 @@ public:
 
     void put_trust(const Trust& t) override;
     std::optional<Trust> get_trust(const std::string& user, const std::string& service,
-                                   const std::string& origin) override;
+                                   const std::string& origin, const std::string& host) override;
     std::vector<Trust> trusts_of(const std::string& user) override;
     std::int64_t forget_trusts(const std::string& user) override;
     void expire_trusts(std::int64_t now) override;

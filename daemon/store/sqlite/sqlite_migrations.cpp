@@ -92,6 +92,24 @@ constexpr std::array kMigrations = {
             PRIMARY KEY (user, hash)
         ) WITHOUT ROWID;
     )sql",
+    // 6: every trust is bound to the host that made it and to the key: a MAC over the row under
+    // a key derived from the data key (trust_mac.h), so that the database alone cannot make a
+    // trust. A row written without one has the empty MAC, which never matches. Trusts made
+    // before carry neither and are dropped: their users are asked for the code once more.
+    R"sql(
+        DROP TABLE trusts;
+        CREATE TABLE trusts (
+            user       TEXT    NOT NULL,
+            service    TEXT    NOT NULL,
+            origin     TEXT    NOT NULL,
+            host       TEXT    NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            mac        BLOB    NOT NULL DEFAULT x'',
+            PRIMARY KEY (user, service, origin, host)
+        ) WITHOUT ROWID;
+        CREATE INDEX trusts_by_expiry ON trusts (expires_at);
+    )sql",
 };
 
 int read_user_version(sqlite3* db, const std::string& path) {

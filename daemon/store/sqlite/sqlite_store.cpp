@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "daemon/keys/sealing.h"
+#include "daemon/keys/trust_mac.h"
 #include "daemon/store/rules.h"
 #include "daemon/store/sqlite/sqlite.h"
 #include "daemon/store/sqlite/sqlite_migrations.h"
@@ -108,15 +109,17 @@ struct SqliteStore::Statements {
                        "WHERE key = ?1 AND at > ?2"),
           prune_events(db, path, "DELETE FROM events WHERE at <= ?1"),
           put_trust(db, path,
-                    "INSERT INTO trusts (user, service, origin, created_at, expires_at) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (user, service, origin) DO UPDATE "
-                    "SET created_at = excluded.created_at, expires_at = excluded.expires_at"),
+                    "INSERT INTO trusts (user, service, origin, host, created_at, expires_at, "
+                    "mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                    "ON CONFLICT (user, service, origin, host) DO UPDATE "
+                    "SET created_at = excluded.created_at, expires_at = excluded.expires_at, "
+                    "mac = excluded.mac"),
           get_trust(db, path,
-                    "SELECT user, service, origin, created_at, expires_at FROM trusts "
-                    "WHERE user = ?1 AND service = ?2 AND origin = ?3"),
+                    "SELECT user, service, origin, host, created_at, expires_at, mac FROM trusts "
+                    "WHERE user = ?1 AND service = ?2 AND origin = ?3 AND host = ?4"),
           trusts_of(db, path,
-                    "SELECT user, service, origin, created_at, expires_at FROM trusts "
-                    "WHERE user = ?1 ORDER BY service, origin"),
+                    "SELECT user, service, origin, host, created_at, expires_at, mac FROM trusts "
+                    "WHERE user = ?1 ORDER BY service, origin, host"),
           delete_trusts(db, path, "DELETE FROM trusts WHERE user = ?1"),
           expire_trusts(db, path, "DELETE FROM trusts WHERE expires_at <= ?1"),
           get_metadata(db, path, "SELECT value FROM metadata WHERE name = ?1"),
@@ -156,8 +159,12 @@ Challenge read_challenge(sql::Statement& s) {
 }
 
 Trust read_trust(sql::Statement& s) {
-    return Trust{std::string(s.column_text(0)), std::string(s.column_text(1)),
-                 std::string(s.column_text(2)), s.column_int64(3), s.column_int64(4)};
+    return Trust{std::string(s.column_text(0)),
+                 std::string(s.column_text(1)),
+                 std::string(s.column_text(2)),
+                 std::string(s.column_text(3)),
+                 s.column_int64(4),
+                 s.column_int64(5)};
 }
 
 FailureState read_failures(sql::Statement& s) {
@@ -491,26 +498,31 @@ void SqliteStore::put_trust(const Trust& t) {
     run->bind_text(1, t.user);
     run->bind_text(2, t.service);
     run->bind_text(3, t.origin);
-    run->bind_int64(4, t.created_at);
-    run->bind_int64(5, t.expires_at);
+    run->bind_text(4, t.host);
+    run->bind_int64(5, t.created_at);
+    run->bind_int64(6, t.expires_at);
+    run->bind_blob(7, trust_mac(cipher_, t));
     run->step("save a trust of " + t.user);
 }
 
 std::optional<Trust> SqliteStore::get_trust(const std::string& user, const std::string& service,
-                                            const std::string& origin) {
+                                            const std::string& origin, const std::string& host) {
     sql::Run run(statements_->get_trust);
     run->bind_text(1, user);
     run->bind_text(2, service);
     run->bind_text(3, origin);
+    run->bind_text(4, host);
     if (!run->step("read a trust of " + user)) return std::nullopt;
-    return read_trust(*run.operator->());
+    return checked_trust(cipher_, read_trust(*run.operator->()), run->column_blob(6));
 }
 
 std::vector<Trust> SqliteStore::trusts_of(const std::string& user) {
     sql::Run run(statements_->trusts_of);
     run->bind_text(1, user);
     std::vector<Trust> found;
-    while (run->step("read the trusts of " + user)) found.push_back(read_trust(*run.operator->()));
+    while (run->step("read the trusts of " + user))
+        if (auto t = checked_trust(cipher_, read_trust(*run.operator->()), run->column_blob(6)))
+            found.push_back(std::move(*t));
     return found;
 }
 
@@ -545,10 +557,12 @@ std::vector<std::pair<std::string, std::uint64_t>> SqliteStore::used_steps() con
 
 std::vector<Trust> SqliteStore::all_trusts() const {
     sql::Statement s(db_, path_,
-                     "SELECT user, service, origin, created_at, expires_at FROM trusts "
-                     "ORDER BY user, service, origin");
+                     "SELECT user, service, origin, host, created_at, expires_at, mac FROM trusts "
+                     "ORDER BY user, service, origin, host");
     std::vector<Trust> found;
-    while (s.step("list trusts")) found.push_back(read_trust(s));
+    while (s.step("list trusts"))
+        if (auto t = checked_trust(cipher_, read_trust(s), s.column_blob(6)))
+            found.push_back(std::move(*t));
     return found;
 }
 

@@ -2,8 +2,10 @@
 """Trust: pam_twofactor.so with trust=SECONDS through real libpam against a real
 twofactord. After a right code the same user, service and origin (PAM_RHOST, or the TTY) skip the
 code; another origin or service, a failed code, a lock, `twofactorctl forget`, the end of the
-trust and [trust] max_seconds each bring the code back."""
+trust and [trust] max_seconds each bring the code back, and a trust row written into the
+database without the key is not honoured."""
 
+import subprocess
 import time
 import unittest
 
@@ -143,6 +145,37 @@ class TrustTests(TrustTestCase):
         self.assertEqual(len(self.h.messages()), before)
         self.ctl_ok("unlock", user)
         self.trusted_login(user)
+
+    def test_a_trust_row_written_without_the_key_is_not_honoured(self):
+        user = self.h.create_user()
+        self.enroll_texted(user)
+        self.login_with_code(user)
+        [genuine] = self.trusts(user)
+        now = int(time.time())
+
+        def sqlite(statement):
+            result = subprocess.run(["sqlite3", "-cmd", ".timeout 5000", self.h.database_path,
+                                     statement], capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 0, result.stderr)
+
+        # Someone with the database file and not the key: a new row, and a genuine row made
+        # longer. Neither is honoured nor listed, and each is logged.
+        sqlite("INSERT INTO trusts (user, service, origin, host, created_at, expires_at) "
+               f"VALUES ('{user}', '{SERVICE}', 'tty:/dev/pts/5', '{genuine.get('host')}', "
+               f"{now}, {now + 600})")
+        self.login_with_code(user, rhost=None, tty="/dev/pts/5")
+        sqlite(f"UPDATE trusts SET expires_at = expires_at + 86400 WHERE user = '{user}' AND "
+               f"origin = '{RHOST}'")
+        self.assertEqual([t["origin"] for t in self.trusts(user)], ["tty:/dev/pts/5"])
+        self.login_with_code(user)
+        log = self.h.daemon_log()
+        for origin in ("tty:/dev/pts/5", RHOST):
+            self.assertTrue([line for line in log.splitlines()
+                             if "trust ignored" in line and user in line and origin in line],
+                            log[-4000:])
+        # The codes made trusts of the key's own.
+        self.trusted_login(user)
+        self.trusted_login(user, rhost=None, tty="/dev/pts/5")
 
     def test_a_new_secret_ends_the_trust(self):
         user = self.h.create_user()

@@ -67,7 +67,7 @@ static void a_full_file_is_read(void**) {
         "allowed_country_codes = 1, 44\n"
         "[login]\nchallenge_lifetime = 120\ntries = 3\n"
         "[lockout]\nfailures = 20\nwindow = 600\nduration = 60\n"
-        "[trust]\nmax_seconds = 3600\n");
+        "[trust]\nmax_seconds = 3600\nhost_id = web1.example:a\n");
     auto s = load_settings(g_path, true);
     assert_string_equal(s.daemon.socket.c_str(), "/tmp/s");
     assert_true(s.daemon.debug);
@@ -80,6 +80,7 @@ static void a_full_file_is_read(void**) {
     assert_int_equal(s.login.challenge_lifetime, 120);
     assert_int_equal(s.login.lockout_failures, 20);
     assert_int_equal(s.trust.max_seconds, 3600);
+    assert_string_equal(s.trust.host_id.c_str(), "web1.example:a");
 }
 
 static void a_missing_file_gives_defaults_unless_required(void**) {
@@ -89,6 +90,7 @@ static void a_missing_file_gives_defaults_unless_required(void**) {
     assert_int_equal(s.login.lockout_failures, 10);
     assert_int_equal(s.login.lockout_duration, 900);
     assert_int_equal(s.trust.max_seconds, 43200);
+    assert_true(s.trust.host_id.empty());  // derived from the machine when the daemon starts
     bool threw = false;
     try {
         load_settings("/nonexistent/twofactord.conf", true);
@@ -109,6 +111,9 @@ static void errors_name_the_file_line_and_problem(void**) {
 
     write_config("[trust]\nmax_seconds = 2592001\n");
     assert_true(load_error().find("between 0 and 2592000") != std::string::npos);
+
+    write_config("[trust]\nhost_id = web 1\n");
+    assert_true(load_error().find("host_id must be 1 to 253 letters") != std::string::npos);
 
     write_config("[daemon]\nsokcet = /tmp/x\n");
     assert_true(load_error().find("unknown key 'sokcet'") != std::string::npos);

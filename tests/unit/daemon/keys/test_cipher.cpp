@@ -105,6 +105,25 @@ void wrong_key_is_refused(void**) {
 }
 
 // The destructor cleanses the key: after it runs, the object's storage no longer holds it.
+// The MAC under a key derived per purpose: deterministic, 32 bytes, and another purpose, key or
+// message, or an altered or shortened tag, does not match.
+void macs_are_bound_to_purpose_key_and_message(void**) {
+    Cipher cipher(test_key(1));
+    const std::string tag = cipher.mac("purpose", "message");
+    assert_int_equal(tag.size(), 32);
+    assert_true(tag == cipher.mac("purpose", "message"));
+    assert_true(cipher.mac_matches("purpose", "message", tag));
+    assert_false(tag == cipher.mac("other purpose", "message"));
+    assert_false(cipher.mac_matches("other purpose", "message", tag));
+    assert_false(cipher.mac_matches("purpose", "messagf", tag));
+    assert_false(Cipher(test_key(2)).mac_matches("purpose", "message", tag));
+    std::string altered = tag;
+    altered[31] = static_cast<char>(altered[31] ^ 1);
+    assert_false(cipher.mac_matches("purpose", "message", altered));
+    assert_false(cipher.mac_matches("purpose", "message", tag.substr(0, 16)));
+    assert_false(cipher.mac_matches("purpose", "message", ""));
+}
+
 void destructor_cleanses_the_key(void**) {
     const auto key = test_key(0x41);
     alignas(Cipher) unsigned char storage[sizeof(Cipher)];
@@ -126,6 +145,7 @@ int main() {
         cmocka_unit_test(short_or_resized_blobs_are_refused),
         cmocka_unit_test(wrong_associated_data_is_refused),
         cmocka_unit_test(wrong_key_is_refused),
+        cmocka_unit_test(macs_are_bound_to_purpose_key_and_message),
         cmocka_unit_test(destructor_cleanses_the_key),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

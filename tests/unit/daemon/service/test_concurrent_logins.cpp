@@ -126,9 +126,9 @@ public:
     void put_trust(const Trust& t) override {
         run([&] { inner_.put_trust(t); });
     }
-    std::optional<Trust> get_trust(const std::string& u, const std::string& s,
-                                   const std::string& o) override {
-        return run([&] { return inner_.get_trust(u, s, o); });
+    std::optional<Trust> get_trust(const std::string& u, const std::string& s, const std::string& o,
+                                   const std::string& h) override {
+        return run([&] { return inner_.get_trust(u, s, o, h); });
     }
     std::vector<Trust> trusts_of(const std::string& u) override {
         return run([&] { return inner_.trusts_of(u); });

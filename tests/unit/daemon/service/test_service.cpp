@@ -2,6 +2,7 @@
 // The service's rules in one process, as SSSD tests its responder: a real Service over a temporary
 // SQLite store, a fake sender that keeps each text until the test delivers or refuses it, and a
 // clock the test moves. The wire and the processes are the integration tests' business.
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
@@ -846,6 +847,37 @@ void trust_skips_the_code_for_the_same_service_and_origin(void** state) {
     assert_true(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
 }
 
+// Two hosts of a fleet on one store: a trust made through host A is honoured on A only. For
+// sudo and su the origin is a terminal name, which every host has.
+void a_trust_is_bound_to_the_host_that_made_it(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.trust.host_id = "host-a";
+    f.start_service();
+    f.enroll_alice();
+    trusted_login(f, "sudo", "", 600, "/dev/pts/0");
+    trusted_login(f, "sshd", "198.51.100.4", 600);
+    f.settings.trust.host_id = "host-b";
+    f.start_service();
+    assert_false(is_trusted(begin_as(f, "sudo", "", 600, Fixture::root(), "/dev/pts/0")));
+    assert_false(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+    // B's own trust, and A's still honoured on A.
+    trusted_login(f, "sudo", "", 600, "/dev/pts/0");
+    assert_true(is_trusted(begin_as(f, "sudo", "", 600, Fixture::root(), "/dev/pts/0")));
+    f.settings.trust.host_id = "host-a";
+    f.start_service();
+    assert_true(is_trusted(begin_as(f, "sudo", "", 600, Fixture::root(), "/dev/pts/0")));
+    assert_true(is_trusted(begin_as(f, "sshd", "198.51.100.4", 600)));
+    // Status lists both hosts' trusts, each with its host.
+    json status = f.call(Fixture::root(), method::Status, {{"user", "alice"}});
+    std::vector<std::string> hosts;
+    for (const json& t : status["parameters"]["trusts"]) hosts.push_back(t.value("host", ""));
+    std::sort(hosts.begin(), hosts.end());
+    assert_int_equal(hosts.size(), 3);
+    assert_string_equal(hosts[0].c_str(), "host-a");
+    assert_string_equal(hosts[1].c_str(), "host-a");
+    assert_string_equal(hosts[2].c_str(), "host-b");
+}
+
 void trust_ends_when_it_expires(void** state) {
     Fixture& f = fixture(state);
     f.enroll_alice();
@@ -1096,6 +1128,7 @@ int main() {
                                         teardown),
         cmocka_unit_test_setup_teardown(trust_skips_the_code_for_the_same_service_and_origin, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_trust_is_bound_to_the_host_that_made_it, setup, teardown),
         cmocka_unit_test_setup_teardown(trust_ends_when_it_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(no_trust_after_wrong_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(no_trust_used_while_locked, setup, teardown),

@@ -276,6 +276,35 @@ void migrates_an_empty_file(void** state) {
     sqlite3_finalize(stmt);
 }
 
+// A database of schema version 5 holds trusts without a host or a MAC: migrating drops them
+// (their users are asked for the code once more) and keeps everything else.
+void migrating_drops_trusts_without_host_and_mac(void** state) {
+    Fixture& f = fixture(state);
+    {
+        SqliteStore store(f.db, f.cipher);
+        store.use_step("alice", 7);
+    }
+    {
+        RawDb raw(f.db);
+        raw.exec("DROP TABLE trusts");
+        raw.exec(
+            "CREATE TABLE trusts (user TEXT NOT NULL, service TEXT NOT NULL, origin TEXT NOT "
+            "NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY "
+            "(user, service, origin)) WITHOUT ROWID");
+        raw.exec("INSERT INTO trusts VALUES ('alice', 'sudo', 'tty:/dev/pts/0', 1000, 99999)");
+        raw.exec("PRAGMA user_version = 5");
+    }
+    SqliteStore store(f.db, f.cipher);
+    assert_true(store.trusts_of("alice").empty());
+    assert_false(store.get_trust("alice", "sudo", "tty:/dev/pts/0", "host-a").has_value());
+    assert_true(store.step_used("alice", 7));
+    store.put_trust(Trust{"alice", "sudo", "tty:/dev/pts/0", "host-a", 1000, 99999});
+    assert_true(store.get_trust("alice", "sudo", "tty:/dev/pts/0", "host-a").has_value());
+    RawDb raw(f.db);
+    assert_int_equal(raw.integer("PRAGMA user_version"), SqliteStore::schema_version());
+    assert_int_equal(raw.integer("SELECT count(*) FROM trusts"), 1);
+}
+
 void refuses_a_newer_schema(void** state) {
     Fixture& f = fixture(state);
     { SqliteStore store(f.db, f.cipher); }
@@ -436,6 +465,8 @@ int main() {
         cmocka_unit_test_setup_teardown(failures_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(remove_clears_steps_and_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(migrates_an_empty_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(migrating_drops_trusts_without_host_and_mac, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(refuses_a_newer_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(refuses_what_is_not_a_database, setup, teardown),
         cmocka_unit_test_setup_teardown(files_are_private, setup, teardown),

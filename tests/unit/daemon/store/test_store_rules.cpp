@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <sqlite3.h>
+
+#include "daemon/store/import.h"
 #include "daemon/store/rules.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 #include "daemon/store/store.h"
@@ -55,6 +58,16 @@ std::int64_t admin_number(const std::string& sql) {
     return value;
 }
 
+void sqlite_sql(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) fail_msg("cannot open %s", path.c_str());
+    char* error = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK)
+        fail_msg("%s: %s", sql.c_str(), error != nullptr ? error : "?");
+    sqlite3_free(error);
+    sqlite3_close(db);
+}
+
 // One empty database (or SQLite file) per test.
 struct Fixture {
     test::TempDir dir;
@@ -78,6 +91,22 @@ struct Fixture {
         if (g_postgresql) admin_sql("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
     }
     std::unique_ptr<Store> open() { return open_store(settings, cipher); }
+    // Runs SQL on the database directly, as someone with the database (its file, or the role's
+    // password) and not the key. {user} is the user column's name in this backend.
+    void raw_sql(std::string sql) const {
+        const std::string column = g_postgresql ? "user_name" : "user";
+        for (auto at = sql.find("{user}"); at != std::string::npos; at = sql.find("{user}"))
+            sql.replace(at, 6, column);
+        if (!g_postgresql) return sqlite_sql(settings.database, sql);
+        PGconn* conn = PQconnectdb(
+            (settings.conninfo + " password=" + std::string(settings.password.view())).c_str());
+        if (PQstatus(conn) != CONNECTION_OK) fail_msg("connection: %s", PQerrorMessage(conn));
+        PGresult* r = PQexec(conn, sql.c_str());
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql.c_str(), PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(conn);
+    }
 };
 
 int setup(void** state) {
@@ -115,9 +144,11 @@ Challenge challenge(const std::string& id, const std::string& user, std::int64_t
     return c;
 }
 
+constexpr const char* kHost = "host-a";
+
 Trust trust(const std::string& user, const std::string& service, const std::string& origin,
-            std::int64_t created_at, std::int64_t expires_at) {
-    return Trust{user, service, origin, created_at, expires_at};
+            std::int64_t created_at, std::int64_t expires_at, const std::string& host = kHost) {
+    return Trust{user, service, origin, host, created_at, expires_at};
 }
 
 void enrollments_round_trip(void** state) {
@@ -404,20 +435,28 @@ void challenges_keep_their_trust_request(void** state) {
 
 void trusts_round_trip(void** state) {
     auto store = fixture(state).open();
-    assert_false(store->get_trust("alice", "sshd", "198.51.100.4").has_value());
+    assert_false(store->get_trust("alice", "sshd", "198.51.100.4", kHost).has_value());
     store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1600));
     store->put_trust(trust("alice", "sudo", "tty:/dev/pts/3", 1000, 2000));
     store->put_trust(trust("bob", "sshd", "198.51.100.4", 1000, 5000));
-    auto got = store->get_trust("alice", "sshd", "198.51.100.4");
+    auto got = store->get_trust("alice", "sshd", "198.51.100.4", kHost);
     assert_true(got.has_value());
     assert_int_equal(got->created_at, 1000);
     assert_int_equal(got->expires_at, 1600);
     // Service and origin are both part of the key.
-    assert_false(store->get_trust("alice", "sshd", "198.51.100.5").has_value());
-    assert_false(store->get_trust("alice", "login", "198.51.100.4").has_value());
+    assert_false(store->get_trust("alice", "sshd", "198.51.100.5", kHost).has_value());
+    assert_false(store->get_trust("alice", "login", "198.51.100.4", kHost).has_value());
+    // Another host: none of its own, then one beside the first host's.
+    assert_false(store->get_trust("alice", "sshd", "198.51.100.4", "host-b").has_value());
+    store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1700, "host-b"));
+    assert_int_equal(store->get_trust("alice", "sshd", "198.51.100.4", "host-b")->expires_at, 1700);
+    assert_int_equal(store->get_trust("alice", "sshd", "198.51.100.4", kHost)->expires_at, 1600);
+    assert_int_equal(store->forget_trusts("alice"), 3);
+    store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1600));
+    store->put_trust(trust("alice", "sudo", "tty:/dev/pts/3", 1000, 2000));
     // Putting it again replaces it.
     store->put_trust(trust("alice", "sshd", "198.51.100.4", 1500, 2100));
-    assert_int_equal(store->get_trust("alice", "sshd", "198.51.100.4")->created_at, 1500);
+    assert_int_equal(store->get_trust("alice", "sshd", "198.51.100.4", kHost)->created_at, 1500);
     auto all = store->trusts_of("alice");
     assert_int_equal(all.size(), 2);
     assert_string_equal(all[0].service.c_str(), "sshd");
@@ -429,6 +468,77 @@ void trusts_round_trip(void** state) {
     assert_int_equal(store->forget_trusts("alice"), 0);
     assert_true(store->trusts_of("alice").empty());
     assert_int_equal(store->trusts_of("bob").size(), 1);
+}
+
+// Someone with the database and not the key writes trusts: a new row, a row moved to another
+// user, a row made longer. None of them is honoured or listed; the trusts the key made are.
+void trusts_written_without_the_key_are_not_honoured(void** state) {
+    Fixture& f = fixture(state);
+    auto store = f.open();
+    store->put_trust(trust("alice", "sshd", "198.51.100.4", 1000, 1600));
+    store->put_trust(trust("alice", "sudo", "tty:/dev/pts/0", 1000, 1600));
+    store->put_trust(trust("carol", "sudo", "tty:/dev/pts/0", 1000, 1600));
+    f.raw_sql(
+        "INSERT INTO trusts ({user}, service, origin, host, created_at, expires_at) "
+        "VALUES ('bob', 'sshd', '198.51.100.4', 'host-a', 1000, 99999)");
+    f.raw_sql("UPDATE trusts SET {user} = 'mallory' WHERE {user} = 'alice' AND service = 'sudo'");
+    f.raw_sql("UPDATE trusts SET expires_at = 99999 WHERE {user} = 'carol'");
+
+    assert_false(store->get_trust("bob", "sshd", "198.51.100.4", kHost).has_value());
+    assert_false(store->get_trust("mallory", "sudo", "tty:/dev/pts/0", kHost).has_value());
+    assert_false(store->get_trust("carol", "sudo", "tty:/dev/pts/0", kHost).has_value());
+    assert_true(store->trusts_of("bob").empty());
+    assert_true(store->trusts_of("mallory").empty());
+    assert_true(store->trusts_of("carol").empty());
+    // What the key made still works, after a restart too, and is all there is to copy.
+    store = f.open();
+    auto genuine = store->get_trust("alice", "sshd", "198.51.100.4", kHost);
+    assert_true(genuine.has_value());
+    assert_int_equal(genuine->expires_at, 1600);
+    assert_int_equal(store->trusts_of("alice").size(), 1);
+    auto all = store->all_trusts();
+    assert_int_equal(all.size(), 1);
+    assert_string_equal(all[0].user.c_str(), "alice");
+}
+
+// --import-sqlite's copy: the trusts the key made arrive with their MAC (the same key makes it
+// again) and are honoured there; a forged row is not copied.
+void import_copies_only_the_trusts_the_key_made(void** state) {
+    Fixture& f = fixture(state);
+    auto from = f.open();
+    from->put_enrollment(enrollment("alice"));
+    from->put_enrollment(enrollment("bob"));
+    const std::int64_t made = enrollment("alice").enabled_at + 100;
+    from->put_trust(trust("alice", "sudo", "tty:/dev/pts/0", made, made + 600));
+    f.raw_sql(
+        "INSERT INTO trusts ({user}, service, origin, host, created_at, expires_at) VALUES "
+        "('bob', 'sudo', 'tty:/dev/pts/0', 'host-a', " +
+        std::to_string(made) + ", " + std::to_string(made + 600) + ")");
+    SqliteStore to(f.dir.file("copy.db"), f.cipher);
+    const ImportCounts counts = import_store(*from, to);
+    assert_int_equal(counts.trusts, 1);
+    assert_true(to.get_trust("alice", "sudo", "tty:/dev/pts/0", kHost).has_value());
+    assert_false(to.get_trust("bob", "sudo", "tty:/dev/pts/0", kHost).has_value());
+    assert_int_equal(to.all_trusts().size(), 1);
+}
+
+// A database from before trusts had a host and a MAC (SQLite 5, PostgreSQL 3): migrating drops
+// its trusts, which then ask for the code once more, and keeps the rest.
+void migrating_drops_the_trusts_made_before_macs(void** state) {
+    Fixture& f = fixture(state);
+    f.open()->use_step("alice", 7);
+    f.raw_sql("DROP TABLE trusts");
+    f.raw_sql(
+        "CREATE TABLE trusts ({user} text NOT NULL, service text NOT NULL, origin text NOT "
+        "NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL, PRIMARY KEY "
+        "({user}, service, origin))");
+    f.raw_sql("INSERT INTO trusts VALUES ('alice', 'sudo', 'tty:/dev/pts/0', 1000, 99999)");
+    f.raw_sql(g_postgresql ? "UPDATE twofactor_schema SET version = 3" : "PRAGMA user_version = 5");
+    auto store = f.open();
+    assert_true(store->trusts_of("alice").empty());
+    assert_true(store->step_used("alice", 7));
+    store->put_trust(trust("alice", "sudo", "tty:/dev/pts/0", 1000, 99999));
+    assert_true(store->get_trust("alice", "sudo", "tty:/dev/pts/0", kHost).has_value());
 }
 
 // disable and a new phone or secret (enable over an enrollment) end the user's trusts.
@@ -540,7 +650,7 @@ void everything_survives_reopening(void** state) {
     assert_int_equal(store->get_failures("alice").failures, 1);
     assert_true(store->get_challenge("c1").has_value());
     assert_int_equal(store->count_events("text:alice", 0).count, 1);
-    assert_true(store->get_trust("alice", "sshd", "198.51.100.4").has_value());
+    assert_true(store->get_trust("alice", "sshd", "198.51.100.4", kHost).has_value());
 }
 
 void events_count_in_a_window(void** state) {
@@ -669,6 +779,12 @@ int main(int argc, char** argv) {
         cmocka_unit_test_setup_teardown(challenges_keep_their_trust_request, setup, teardown),
         cmocka_unit_test_setup_teardown(trusts_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(enrollment_changes_end_trusts, setup, teardown),
+        cmocka_unit_test_setup_teardown(migrating_drops_the_trusts_made_before_macs, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(import_copies_only_the_trusts_the_key_made, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(trusts_written_without_the_key_are_not_honoured, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(remove_clears_the_users_state, setup, teardown),
         cmocka_unit_test_setup_teardown(recovery_codes_are_single_use_and_replaced_whole, setup,
                                         teardown),
