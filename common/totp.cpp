@@ -95,4 +95,12 @@ bool codes_equal(std::string_view a, std::string_view b) {
     return difference == 0 && a.size() == b.size();
 }
 
+std::optional<std::uint64_t> app_code_step(std::string_view key, std::string_view code,
+                                           std::int64_t now) {
+    const std::uint64_t current = totp_step(now);
+    for (std::uint64_t step = current - 1; step <= current + 1; ++step)
+        if (codes_equal(code, totp_code(key, step))) return step;
+    return std::nullopt;
+}
+
 }  // namespace twofactor

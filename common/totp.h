@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,11 @@ std::uint64_t totp_step(std::int64_t unix_time, int step_seconds = kStepSeconds)
 
 // The 6-digit SHA1 code of a step, as text.
 std::string totp_code(std::string_view key, std::uint64_t step);
+
+// The step within one of the current one, either way (an authenticator app's clock drifts),
+// whose code `code` is; nullopt when it is none of theirs.
+std::optional<std::uint64_t> app_code_step(std::string_view key, std::string_view code,
+                                           std::int64_t now);
 
 // Constant-time equality for codes of the same or different lengths.
 bool codes_equal(std::string_view a, std::string_view b);

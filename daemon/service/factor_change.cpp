@@ -19,7 +19,8 @@ void Service::require_current_factor(const Caller& caller, const std::string& us
     auto e = store_.get_enrollment(user);
     if (!e) return then();  // a first enrollment has no factor to prove
     std::int64_t now = clock_();
-    check_lock(user, now);
+    const FailureState failures = store_.get_failures(user);
+    check_lock(user, failures, now);
     auto given = params::optional_string(p, code_field, 64);
     if (!given || given->empty())
         throw Refusal{err::PermissionDenied,
@@ -32,15 +33,12 @@ void Service::require_current_factor(const Caller& caller, const std::string& us
     std::optional<Challenge> challenge;
     if (auto id = params::optional_string(p, "twoFactorId", 64)) {
         challenge = challenges_.find(*id, now);
-        if (!challenge || challenge->user != user)
-            throw Refusal{err::NotFound,
-                          {{"twoFactorId", id->substr(0, 64)},
-                           {"message", "the two-factor challenge is unknown, used up or expired"}}};
+        if (!challenge || challenge->user != user) throw refusals::not_found(*id);
     }
     auto step = accepted_step(*e, challenge ? &*challenge : nullptr, code.view(), now);
     if ((step && store_.use_step(user, *step)) || (!step && use_recovery_code(user, code.view()))) {
         if (challenge) challenges_.erase(challenge->id);
-        store_.put_failures(user, FailureState{});
+        reset_failures(user, failures);
         return then();
     }
     // With Twilio Verify, a code that is no app's may be the one Verify texted for the
@@ -55,16 +53,12 @@ void Service::require_current_factor(const Caller& caller, const std::string& us
 }
 
 Refusal Service::wrong_factor_code(const std::string& user, uid_t uid, std::int64_t now) {
-    record_failure(user, now);
+    const FailureState state = record_failure(user, now);
     log::warning("wrong code for a change of the second factor",
                  {{"user", user}, {"by_uid", std::to_string(uid)}});
-    FailureState state = store_.get_failures(user);
     if (state.locked_until > now) {
         challenges_.erase_user(user);
-        return Refusal{err::Locked,
-                       {{"user", user},
-                        {"lockedUntil", state.locked_until},
-                        {"message", "the account is locked after too many wrong codes"}}};
+        return refusals::locked(user, state.locked_until);
     }
     return Refusal{err::InvalidCode, {{"message", "invalid code of your current second factor"}}};
 }

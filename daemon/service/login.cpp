@@ -15,12 +15,6 @@ using protocol::json;
 
 namespace {
 
-Refusal not_found(const std::string& id) {
-    return Refusal{err::NotFound,
-                   {{"twoFactorId", id.substr(0, 64)},
-                    {"message", "the two-factor challenge is unknown, used up or expired"}}};
-}
-
 // The text dies with its challenge (ValidityPeriod), and its attempts end in time for the
 // caller to hear the answer.
 TextOptions text_options(const Challenge& c, std::int64_t now,
@@ -31,11 +25,6 @@ TextOptions text_options(const Challenge& c, std::int64_t now,
         options.budget =
             std::chrono::seconds(std::max<std::int64_t>(*caller_timeout - kAnswerMarginSeconds, 1));
     return options;
-}
-
-// A success resets the failures; a user with none (the usual login) costs no statement.
-bool has_failures(const FailureState& state) {
-    return state.failures != 0 || state.first_failure != 0 || state.locked_until != 0;
 }
 
 }  // namespace
@@ -60,10 +49,7 @@ std::optional<std::uint64_t> Service::matching_step(const Enrollment& e, const C
         codes_equal(code, totp_code(e.secret.view(), *challenge->texted_step)))
         match = challenge->texted_step;
     // An authenticator app holding the same secret shows the current step's code.
-    std::uint64_t current = totp_step(now);
-    for (std::uint64_t s = current - 1; s <= current + 1; ++s) {
-        if (!match && codes_equal(code, totp_code(e.secret.view(), s))) match = s;
-    }
+    if (!match) match = app_code_step(e.secret.view(), code, now);
     return match;
 }
 
@@ -91,100 +77,106 @@ FailureState Service::record_failure(const std::string& user, std::int64_t now,
 }
 
 void Service::begin(const Caller& caller, const json& p, Respond& respond) {
-    params::only(p, {"user", "ipAddress", "service", "tty", "timeout", "trust"});
-    std::string user = params::user_name(p);
-    authorize(caller, user);
-    std::string ip = params::optional_string(p, "ipAddress", 255).value_or("");
-    std::string service = params::optional_string(p, "service", 255).value_or("");
-    std::string tty = params::optional_string(p, "tty", 255).value_or("");
-    // How long the caller waits for this answer (the PAM module's timeout).
-    auto caller_timeout = params::optional_integer(p, "timeout", 1, 3600);
-    const TrustRequest trust = trust_request(caller, p, service, ip, tty);
-    std::int64_t now = clock_();
-
+    const BeginRequest request = begin_request(caller, p);
+    const std::int64_t now = clock_();
     // The enrollment and the failures in one read.
-    LoginState state = store_.login_state(user);
-    auto& e = state.enrollment;
-    if (!e)
-        throw Refusal{err::NotEnrolled,
-                      {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
-    check_lock(user, state.failures, now);
+    LoginState state = store_.login_state(request.user);
+    if (!state.enrollment) throw refusals::not_enrolled(request.user);
+    const Enrollment& e = *state.enrollment;
+    check_lock(request.user, state.failures, now);
     // After the lock check: a locked account is never let in by a trust.
-    if (auto until = trusted_until(user, trust, now)) {
-        log::notice("two-factor login trusted", {{"user", user},
-                                                 {"service", service},
-                                                 {"origin", trust.origin},
-                                                 {"until", std::to_string(*until)}});
-        respond(
-            protocol::make_reply({{"user", user}, {"trusted", true}, {"trustedUntil", *until}}));
-        return;
+    if (answer_trusted(request, now, respond)) return;
+    const std::int64_t text_wait = take_begin_limits(request, e.delivery, now);
+    // The caller's time ran out (answered Unavailable): no challenge for a caller who has gone.
+    if (!respond.act()) return;
+    std::optional<std::uint64_t> step;
+    const bool texting = e.delivery == Delivery::TextMessage && text_wait == 0;
+    Challenge c = open_challenge(request, e, now, texting && !uses_verify(), step);
+    log::info("two-factor challenge started", {{"user", request.user},
+                                               {"ip", request.ip},
+                                               {"service", request.service},
+                                               {"tty", request.tty},
+                                               {"delivery", delivery_name(e.delivery)}});
+    json reply = challenge_reply(c, e);
+    if (e.delivery == Delivery::None) return respond(protocol::make_reply(std::move(reply)));
+    if (text_wait > 0) {
+        log::warning("text message held back by the text limits",
+                     {{"user", request.user}, {"retry_after", std::to_string(text_wait)}});
+        reply["textNotSent"] = text_limit_refusal(text_wait).as_message();
+        return respond(protocol::make_reply(std::move(reply)));
     }
-    // A texted login holds the limits from their check to the count of its text, and with them
-    // the choice of its step; an app user's, only its check and count of challenges begun.
-    std::unique_lock limits(limits_mutex_);
+    const TextOptions options = text_options(c, now, request.caller_timeout);
+    if (uses_verify()) return begin_verification(c, e, *step, options, std::move(reply), respond);
+    text_login_code(c, e, *step, options, std::move(reply), respond);
+}
+
+Service::BeginRequest Service::begin_request(const Caller& caller, const json& p) const {
+    params::only(p, {"user", "ipAddress", "service", "tty", "timeout", "trust"});
+    BeginRequest r;
+    r.user = params::user_name(p);
+    authorize(caller, r.user);
+    r.ip = params::optional_string(p, "ipAddress", 255).value_or("");
+    r.service = params::optional_string(p, "service", 255).value_or("");
+    r.tty = params::optional_string(p, "tty", 255).value_or("");
+    r.caller_timeout = params::optional_integer(p, "timeout", 1, 3600);
+    r.trust = trust_request(caller, p, r.service, r.ip, r.tty);
+    return r;
+}
+
+bool Service::answer_trusted(const BeginRequest& r, std::int64_t now, Respond& respond) {
+    auto until = trusted_until(r.user, r.trust, now);
+    if (!until) return false;
+    log::notice("two-factor login trusted", {{"user", r.user},
+                                             {"service", r.service},
+                                             {"origin", r.trust.origin},
+                                             {"until", std::to_string(*until)}});
+    respond(protocol::make_reply({{"user", r.user}, {"trusted", true}, {"trustedUntil", *until}}));
+    return true;
+}
+
+std::int64_t Service::take_begin_limits(const BeginRequest& r, Delivery delivery,
+                                        std::int64_t now) {
     // Whatever the delivery: an app user's challenges cost no text, but each is a log line.
     // This limit protects the daemon's journal: it stays a refusal.
-    if (auto wait = challenge_starts_.retry_after(user, now))
+    if (auto wait = text_limits_.take_login_start(r.user, now))
         throw Refusal{
             err::RateLimited,
             {{"retryAfter", wait}, {"message", "too many logins begun; try again later"}}};
-    challenge_starts_.record(user, now);
     // A text limit reached holds the text back, not the login: the app and recovery codes work.
-    const std::int64_t text_wait =
-        e->delivery == Delivery::TextMessage ? text_limits_wait(user, now) : 0;
-    if (e->delivery != Delivery::TextMessage || text_wait > 0) limits.unlock();
+    return delivery == Delivery::TextMessage ? take_text(r.user, now) : 0;
+}
 
+Challenge Service::open_challenge(const BeginRequest& r, const Enrollment& e, std::int64_t now,
+                                  bool texting_now, std::optional<std::uint64_t>& step) {
     const auto& login = settings_.login;
     // A step no other open challenge of this user holds and no login used: sudo typed seconds
     // after an SSH login gets a working code of its own. The challenge holds it once a text
-    // went out (with Verify, once Verify sent its own code).
-    std::optional<std::uint64_t> step;
-    if (e->delivery == Delivery::TextMessage) step = next_unused_step(user, totp_step(now));
-    const bool texting_now = step && text_wait == 0 && !uses_verify();
-    // The caller's time ran out (answered Unavailable): no challenge for a caller who has gone.
-    if (!respond.act()) return;
-    Challenge c =
-        challenges_.create(user, e->delivery, now, login.challenge_lifetime, login.tries,
-                           login.resends, texting_now ? step : std::nullopt, ip, service, trust);
-    log::info("two-factor challenge started", {{"user", user},
-                                               {"ip", ip},
-                                               {"service", service},
-                                               {"tty", tty},
-                                               {"delivery", delivery_name(e->delivery)}});
+    // went out (with Verify, once Verify sent its own code). Chosen and stored under the
+    // user's lock, so that two Begins of one user never take the same.
+    std::unique_lock user_lock = step_locks_.lock(r.user);
+    if (e.delivery == Delivery::TextMessage) step = next_unused_step(r.user, totp_step(now));
+    return challenges_.create(r.user, e.delivery, now, login.challenge_lifetime, login.tries,
+                              login.resends, texting_now ? step : std::nullopt, r.ip, r.service,
+                              r.trust);
+}
 
+json Service::challenge_reply(const Challenge& c, const Enrollment& e) const {
     json reply = {
         {"twoFactorId", c.id},
-        {"delivery", delivery_name(e->delivery)},
-        {"mobilePhone", e->mobile_phone.empty() ? json() : json(mask_phone(e->mobile_phone))},
-        {"expiresIn", login.challenge_lifetime},
+        {"delivery", delivery_name(e.delivery)},
+        {"mobilePhone", e.mobile_phone.empty() ? json() : json(mask_phone(e.mobile_phone))},
+        {"expiresIn", settings_.login.challenge_lifetime},
         {"attemptsLeft", c.attempts_left}};
     // The prompt offers `call` only where a call can be placed.
     if (settings_.voice.enabled) reply["voice"] = true;
-    if (e->delivery == Delivery::None) {
-        respond(protocol::make_reply(std::move(reply)));
-        return;
-    }
-    if (text_wait > 0) {
-        log::warning("text message held back by the text limits",
-                     {{"user", user}, {"retry_after", std::to_string(text_wait)}});
-        const Refusal limited = text_limit_refusal(text_wait);
-        reply["textNotSent"] = protocol::make_error(limited.error, limited.parameters);
-        respond(protocol::make_reply(std::move(reply)));
-        return;
-    }
-    if (uses_verify()) {
-        record_text(user, now);
-        limits.unlock();
-        begin_verification(c, *e, *step, text_options(c, now, caller_timeout), std::move(reply),
-                           respond);
-        return;
-    }
+    return reply;
+}
 
-    record_text(user, now);
-    limits.unlock();
-    std::string code = totp_code(e->secret.view(), *step);
+void Service::text_login_code(const Challenge& c, const Enrollment& e, std::uint64_t step,
+                              TextOptions options, json reply, Respond& respond) {
+    std::string code = totp_code(e.secret.view(), step);
     std::string id = c.id;
-    send_text(e->mobile_phone, code, user, text_options(c, now, caller_timeout),
+    send_text(e.mobile_phone, code, c.user, options,
               answering(respond, [this, respond, reply = std::move(reply),
                                   id](const SmsResult& result) mutable {
                   if (result.accepted) {
@@ -214,7 +206,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     const bool by_call = call_requested(p);
     std::int64_t now = clock_();
     auto c = challenges_.find(id, now);
-    if (!c) throw not_found(id);
+    if (!c) throw refusals::not_found(id);
     authorize(caller, c->user);
     if (c->delivery != Delivery::TextMessage)
         throw params::invalid("twoFactorId",
@@ -223,29 +215,30 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
         err::RateLimited,
         {{"retryAfter", c->expires_at - now}, {"message", "the code was resent too many times"}}};
     if (c->resends_left <= 0) throw resent_too_often;
-    std::unique_lock limits(limits_mutex_);
-    check_text_limits(c->user, now);
+    if (std::int64_t wait = take_text(c->user, now)) throw text_limit_refusal(wait);
+    // Refused after its text was taken, the machine's minute is given back; the store's hour
+    // keeps it (two hosts raced for the last resend, or the user was disabled meanwhile).
     auto e = store_.get_enrollment(c->user);
-    if (!e) throw not_found(id);
+    if (!e) {
+        text_limits_.give_back_text(now);
+        throw refusals::not_found(id);
+    }
     // Taken in the store: two hosts resending at once cannot both use the last resend.
-    if (!store_.spend_resend(id)) throw resent_too_often;
-    record_text(c->user, now);
+    if (!store_.spend_resend(id)) {
+        text_limits_.give_back_text(now);
+        throw resent_too_often;
+    }
     // After a text that did not go out, the challenge holds no step: this text (or call) picks
-    // one, still under the limits' lock, so that two at once never pick the same.
+    // one, under the user's lock, so that two at once never pick the same.
+    std::unique_lock user_lock = step_locks_.lock(c->user);
     const bool had_step = c->texted_step.has_value();
     const std::uint64_t step =
         had_step ? *c->texted_step : next_unused_step(c->user, totp_step(now));
-    if (by_call) {
-        call_code(*c, *e, step, respond);
-        return;
-    }
-    if (uses_verify()) {
-        resend_verification(*c, *e, step, respond);
-        return;
-    }
+    if (by_call) return call_code(*c, *e, step, respond);
+    if (uses_verify()) return resend_verification(*c, *e, step, respond);
     // Held before the text leaves: the code may be typed as soon as it arrives.
     if (!had_step) store_.set_texted_step(id, step);
-    limits.unlock();
+    user_lock.unlock();
     std::string code = totp_code(e->secret.view(), step);
     std::string masked = mask_phone(e->mobile_phone);
     send_text(
@@ -270,7 +263,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     std::string ip = params::optional_string(p, "ipAddress", 255).value_or("");
     std::int64_t now = clock_();
     auto c = challenges_.find(id, now);
-    if (!c) throw not_found(id);
+    if (!c) throw refusals::not_found(id);
     authorize(caller, c->user);
     std::string user = c->user;
     LoginState state = store_.login_state(user);
@@ -278,7 +271,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     auto& e = state.enrollment;
     if (!e) {
         challenges_.erase(id);
-        throw not_found(id);
+        throw refusals::not_found(id);
     }
 
     // use_step is the single-use guard: of two logins racing with one code, one wins, and a
@@ -286,7 +279,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     if (auto step = matching_step(*e, &*c, code.view(), now);
         step && store_.use_step(user, *step)) {
         challenges_.erase(id);
-        if (has_failures(state.failures)) store_.put_failures(user, FailureState{});
+        reset_failures(user, state.failures);
         log::notice("two-factor login succeeded", {{"user", user}, {"ip", ip}});
         remember_trust(*c, now);
         respond(protocol::make_reply({{"user", user}}));
@@ -294,7 +287,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     }
     if (auto left = use_recovery_code(user, code.view())) {
         challenges_.erase(id);
-        if (has_failures(state.failures)) store_.put_failures(user, FailureState{});
+        reset_failures(user, state.failures);
         log::notice("two-factor login succeeded with a recovery code",
                     {{"user", user}, {"ip", ip}});
         respond(protocol::make_reply({{"user", user}, {"recoveryCodesLeft", *left}}));
@@ -324,10 +317,7 @@ Refusal Service::wrong_code(Challenge& c, const std::string& ip, std::int64_t no
                  {{"user", user}, {"ip", ip}, {"attempts_left", std::to_string(left)}});
     if (state.locked_until > now) {
         challenges_.erase_user(user);
-        return Refusal{err::Locked,
-                       {{"user", user},
-                        {"lockedUntil", state.locked_until},
-                        {"message", "the account is locked after too many wrong codes"}}};
+        return refusals::locked(user, state.locked_until);
     }
     return Refusal{err::InvalidCode,
                    {{"attemptsLeft", std::max(left, 0)}, {"message", "invalid code"}}};

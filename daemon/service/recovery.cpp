@@ -43,9 +43,7 @@ void Service::regenerate_recovery_codes(const Caller& caller, const json& p, Res
     params::only(p, {"user", "code", "twoFactorId"});
     std::string user = params::user_name(p);
     authorize(caller, user);
-    if (!store_.get_enrollment(user))
-        throw Refusal{err::NotEnrolled,
-                      {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
+    if (!store_.get_enrollment(user)) throw refusals::not_enrolled(user);
     require_current_factor(
         caller, user, p, "code", respond, [this, user, uid = caller.uid, respond] {
             json codes = issue_recovery_codes(user);

@@ -11,11 +11,23 @@
 #include "daemon/log/log_budget.h"
 #include "daemon/service/host_id.h"
 #include "daemon/service/params.h"
+#include "daemon/store/rules.h"
 
 namespace twofactor {
 
 namespace err = protocol::error;
 using protocol::json;
+
+namespace {
+
+// The key setup codes are remembered by: the secret's SHA-256, never the secret.
+std::string secret_digest(const SecureString& secret) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(secret.c_str()), secret.size(), digest);
+    return std::string(reinterpret_cast<char*>(digest), sizeof(digest));
+}
+
+}  // namespace
 
 Service::Service(const Settings& settings, Store& store, Messenger& messenger, Clock clock)
     : settings_(settings),
@@ -24,11 +36,7 @@ Service::Service(const Settings& settings, Store& store, Messenger& messenger, C
       messenger_(messenger),
       clock_(std::move(clock)),
       challenges_(store),
-      enroll_texts_(settings.sms.enroll_texts_per_hour, 3600),
-      number_texts_(settings.sms.user_texts_per_hour, 3600),
-      all_texts_(settings.sms.texts_per_minute, 60),
-      local_setup_texts_(std::max(1, settings.sms.texts_per_minute / 2), 60),
-      challenge_starts_(settings.login.challenges_per_minute, 60) {
+      text_limits_(settings.sms, settings.login) {
     store_.observe_forged_trusts(&Service::log_forged_trust);
 }
 
@@ -61,7 +69,7 @@ void Service::guarded(const Respond& respond, const std::function<void()>& work)
     try {
         work();
     } catch (const Refusal& refusal) {
-        respond(protocol::make_error(refusal.error, refusal.parameters));
+        respond(refusal.as_message());
     } catch (const StoreUnavailable& e) {
         log::error("the store is unavailable", {{"error", e.what()}});
         // Once the call has acted (a challenge exists, a text went out), "no database" must not
@@ -112,43 +120,55 @@ std::string Service::normalize_number(const std::string& input) const {
     return number;
 }
 
-void Service::check_lock(const std::string& user, std::int64_t now) {
-    check_lock(user, store_.get_failures(user), now);
-}
-
 void Service::check_lock(const std::string& user, const FailureState& state,
                          std::int64_t now) const {
-    if (state.locked_until > now)
-        throw Refusal{err::Locked,
-                      {{"user", user},
-                       {"lockedUntil", state.locked_until},
-                       {"message", "the account is locked after too many wrong codes"}}};
+    if (state.locked_until > now) throw refusals::locked(user, state.locked_until);
 }
+
+void Service::reset_failures(const std::string& user, const std::optional<FailureState>& known) {
+    // A user with none (the usual login) costs no statement.
+    if (known && known->failures == 0 && known->first_failure == 0 && known->locked_until == 0)
+        return;
+    store_.put_failures(user, FailureState{});
+}
+
+namespace {
+constexpr std::int64_t kHour = 3600;
+}  // namespace
 
 std::int64_t Service::user_text_wait(const std::string& user_key, std::int64_t now) {
-    constexpr std::int64_t kHour = 3600;
-    const WindowCount sent = store_.count_events("text:" + user_key, now - kHour);
-    if (sent.count < settings_.sms.user_texts_per_hour) return 0;
-    return std::max<std::int64_t>(sent.oldest + kHour - now, 1);
+    return event_wait(store_.count_events("text:" + user_key, now - kHour), now - kHour,
+                      settings_.sms.user_texts_per_hour);
 }
 
-std::int64_t Service::text_limits_wait(const std::string& user_key, std::int64_t now) {
-    return std::max(user_text_wait(user_key, now), all_texts_.retry_after("", now));
+std::int64_t Service::take_text(const std::string& user_key, std::int64_t now) {
+    // The machine's minute first: it is given back if the store's hour refuses, while a text
+    // taken in the store stays counted. Refused, the wait is the longer of the two.
+    if (std::int64_t wait = text_limits_.take_text(now); wait > 0)
+        return std::max(wait, user_text_wait(user_key, now));
+    const std::int64_t wait =
+        store_.take_event("text:" + user_key, now - kHour, settings_.sms.user_texts_per_hour, now);
+    if (wait > 0) text_limits_.give_back_text(now);
+    return wait;
 }
 
-Refusal text_limit_refusal(std::int64_t wait) {
-    return Refusal{err::RateLimited,
-                   {{"retryAfter", wait}, {"message", "too many text messages; try again later"}}};
-}
-
-void Service::check_text_limits(const std::string& user_key, std::int64_t now) {
-    if (std::int64_t wait = text_limits_wait(user_key, now); wait > 0)
-        throw text_limit_refusal(wait);
-}
-
-void Service::record_text(const std::string& user_key, std::int64_t now) {
-    store_.record_event("text:" + user_key, now);
-    all_texts_.record("", now);
+void Service::take_setup_text(const Caller& caller, const std::string& phone, std::int64_t now) {
+    const std::string uid_key = "uid:" + std::to_string(caller.uid);
+    if (auto refused = text_limits_.take_setup_text(caller.uid, phone, now)) {
+        // The uid's hour in the store comes right after its enrollment texts: refused both,
+        // the hour is named.
+        if (!caller.is_root() && refused->limit != TextLimits::SetupLimit::EnrollTexts)
+            if (std::int64_t wait = user_text_wait(uid_key, now); wait > 0)
+                throw text_limit_refusal(wait);
+        throw Refusal{err::RateLimited,
+                      {{"retryAfter", refused->wait}, {"message", refused->message}}};
+    }
+    if (caller.is_root()) return;
+    const std::int64_t wait =
+        store_.take_event("text:" + uid_key, now - kHour, settings_.sms.user_texts_per_hour, now);
+    if (wait == 0) return;
+    text_limits_.give_back_setup_text(caller.uid, phone, now);
+    throw text_limit_refusal(wait);
 }
 
 void Service::send_text(const std::string& phone, const std::string& code, const std::string& user,
@@ -164,28 +184,13 @@ void Service::send_text(const std::string& phone, const std::string& code, const
         [user, done = std::move(done)](const SmsResult& result) {
             if (result.accepted)
                 log::info("text message accepted", {{"user", user}, {"message_sid", result.sid}});
-            else if (result.may_arrive)
-                log::warning("text message may be late",
-                             {{"user", user},
-                              {"twilio_code", std::to_string(result.twilio_code)},
-                              {"http_status", std::to_string(result.http_status)},
-                              {"reason", result.message}});
             else
-                log::warning("text message not delivered",
-                             {{"user", user},
-                              {"twilio_code", std::to_string(result.twilio_code)},
-                              {"http_status", std::to_string(result.http_status)},
-                              {"reason", result.message}});
+                log_undelivered(
+                    user,
+                    result.may_arrive ? "text message may be late" : "text message not delivered",
+                    result);
             done(result);
         });
-}
-
-json delivery_failure(const SmsResult& result) {
-    return protocol::make_error(
-        err::DeliveryFailed,
-        {{"code", result.twilio_code},
-         {"status", result.http_status},
-         {"message", result.message.empty() ? "the text message was not sent" : result.message}});
 }
 
 void Service::generate_secret(const Caller&, const json& p, Respond& respond) {
@@ -218,18 +223,11 @@ void Service::send_setup_code(const Caller& caller, const json& p, Respond& resp
                 err::PermissionDenied,
                 {{"message", "only root may send codes to a number once your account is enabled"}}};
     }
-    std::unique_lock limits(limits_mutex_);
-    check_setup_text_limits(caller, phone, now);
-    record_setup_text(caller, phone, now);
+    take_setup_text(caller, phone, now);
 
     std::uint64_t step = totp_step(now);
     std::string code = totp_code(secret.view(), step);
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(secret.c_str()), secret.size(), digest);
-    auto& sent = setup_texts_[std::string(reinterpret_cast<char*>(digest), sizeof(digest))];
-    sent.emplace_back(step, now);
-    if (sent.size() > 8) sent.erase(sent.begin());
-    limits.unlock();
+    text_limits_.remember_setup_code(secret_digest(secret), step, now);
 
     std::string masked = mask_phone(phone);
     TextOptions options;
@@ -264,21 +262,9 @@ void Service::enable(const Caller& caller, const json& p, Respond& respond) {
     std::int64_t now = clock_();
     std::optional<std::uint64_t> step;
     if (is_code_shaped(code.view())) {
-        std::lock_guard limits(limits_mutex_);
-        unsigned char digest[SHA256_DIGEST_LENGTH];
-        SHA256(reinterpret_cast<const unsigned char*>(secret.c_str()), secret.size(), digest);
-        auto sent = setup_texts_.find(std::string(reinterpret_cast<char*>(digest), sizeof(digest)));
-        if (sent != setup_texts_.end()) {
-            for (const auto& [texted_step, at] : sent->second) {
-                if (now - at < settings_.login.challenge_lifetime &&
-                    codes_equal(code.view(), totp_code(secret.view(), texted_step)))
-                    step = texted_step;
-            }
-        }
-        std::uint64_t current = totp_step(now);
-        for (std::uint64_t s = current - 1; s <= current + 1; ++s) {
-            if (codes_equal(code.view(), totp_code(secret.view(), s))) step = s;
-        }
+        for (std::uint64_t texted : text_limits_.setup_steps(secret_digest(secret), now))
+            if (codes_equal(code.view(), totp_code(secret.view(), texted))) step = texted;
+        if (auto app_step = app_code_step(secret.view(), code.view(), now)) step = app_step;
     }
     if (!step)
         throw Refusal{err::InvalidCode,
@@ -316,10 +302,7 @@ void Service::disable(const Caller& caller, const json& p, Respond& respond) {
     authorize(caller, user);
     require_current_factor(
         caller, user, p, "code", respond, [this, user, uid = caller.uid, respond] {
-            if (!store_.remove_enrollment(user))
-                throw Refusal{
-                    err::NotEnrolled,
-                    {{"user", user}, {"message", "two-factor is not enabled for " + user}}};
+            if (!store_.remove_enrollment(user)) throw refusals::not_enrolled(user);
             challenges_.erase_user(user);
             log::notice("two-factor disabled",
                         {{"event", "disable"}, {"user", user}, {"by_uid", std::to_string(uid)}});
@@ -353,7 +336,7 @@ void Service::unlock(const Caller& caller, const json& p, Respond& respond) {
     std::string user = params::user_name(p);
     if (!caller.is_root())
         throw Refusal{err::PermissionDenied, {{"message", "only root may unlock an account"}}};
-    store_.put_failures(user, FailureState{});
+    reset_failures(user, std::nullopt);
     log::notice("account unlocked",
                 {{"event", "unlock"}, {"user", user}, {"by_uid", std::to_string(caller.uid)}});
     respond(protocol::make_reply({{"user", user}}));
@@ -364,21 +347,8 @@ void Service::housekeeping() {
     challenges_.expire(now);
     store_.expire_trusts(now);
     store_.prune_events(now - 3600);
-    std::unique_lock limits(limits_mutex_);
-    enroll_texts_.sweep(now);
-    number_texts_.sweep(now);
-    all_texts_.sweep(now);
-    local_setup_texts_.sweep(now);
-    challenge_starts_.sweep(now);
+    text_limits_.sweep(now);
     log::sweep_callers();
-    for (auto it = setup_texts_.begin(); it != setup_texts_.end();) {
-        auto& sent = it->second;
-        std::erase_if(sent, [&](const auto& s) {
-            return now - s.second >= settings_.login.challenge_lifetime;
-        });
-        it = sent.empty() ? setup_texts_.erase(it) : std::next(it);
-    }
-    limits.unlock();
     // A step older than the longest a challenge lives can match nothing any more.
     std::uint64_t horizon =
         static_cast<std::uint64_t>(settings_.login.challenge_lifetime / kStepSeconds + 4);

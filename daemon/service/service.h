@@ -7,10 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <exception>
 #include <functional>
-#include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,9 +16,11 @@
 #include "daemon/config/settings.h"
 #include "daemon/service/attributed_messenger.h"
 #include "daemon/service/challenges.h"
-#include "daemon/service/limits.h"
 #include "daemon/service/messenger.h"
+#include "daemon/service/refusals.h"
 #include "daemon/service/reply.h"
+#include "daemon/service/text_limits.h"
+#include "daemon/service/user_locks.h"
 #include "daemon/store/store.h"
 
 namespace twofactor {
@@ -31,20 +30,6 @@ struct Caller {
     std::string user;  // login name of the uid; empty for root (never needed) and nameless uids
     bool is_root() const { return uid == 0; }
 };
-
-// A refusal carried to the reply: one protocol error with its parameters. An exception like
-// every other that can leave a rule, so that whatever catches std::exception catches it too.
-struct Refusal : std::exception {
-    Refusal(const char* e, protocol::json p) : error(e), parameters(std::move(p)) {}
-    const char* what() const noexcept override { return error; }
-    const char* error;
-    protocol::json parameters;
-};
-
-// The DeliveryFailed error for a text Twilio did not accept.
-protocol::json delivery_failure(const SmsResult& result);
-// The RateLimited refusal of a text the hourly or per-minute text limits hold back.
-Refusal text_limit_refusal(std::int64_t wait);
 
 // How long the daemon leaves itself, out of a caller's timeout, to answer once Twilio's attempts
 // end: Begin answers within the PAM module's timeout even when Twilio is slow.
@@ -78,6 +63,22 @@ private:
     void status(const Caller&, const protocol::json&, Respond&);
     void unlock(const Caller&, const protocol::json&, Respond&);
     void begin(const Caller&, const protocol::json&, Respond&);
+    // login.cpp, the steps of Begin: what it asks; a trust that lets it skip the code (answered
+    // here, true); the limits it takes (the text's wait, 0 when it may be texted); the
+    // challenge with its step; the text of its code.
+    struct BeginRequest {
+        std::string user, ip, service, tty;
+        std::optional<std::int64_t> caller_timeout;  // how long the PAM module waits
+        TrustRequest trust;
+    };
+    BeginRequest begin_request(const Caller& caller, const protocol::json& p) const;
+    bool answer_trusted(const BeginRequest& r, std::int64_t now, Respond& respond);
+    std::int64_t take_begin_limits(const BeginRequest& r, Delivery delivery, std::int64_t now);
+    Challenge open_challenge(const BeginRequest& r, const Enrollment& e, std::int64_t now,
+                             bool texting_now, std::optional<std::uint64_t>& step);
+    protocol::json challenge_reply(const Challenge& c, const Enrollment& e) const;
+    void text_login_code(const Challenge& c, const Enrollment& e, std::uint64_t step,
+                         TextOptions options, protocol::json reply, Respond& respond);
     void complete(const Caller&, const protocol::json&, Respond&);
     void forget(const Caller&, const protocol::json&, Respond&);
     void regenerate_recovery_codes(const Caller&, const protocol::json&, Respond&);
@@ -92,18 +93,19 @@ private:
     // Shared checks.
     void authorize(const Caller& caller, const std::string& user) const;
     std::string normalize_number(const std::string& input) const;
-    void check_lock(const std::string& user, std::int64_t now);
     void check_lock(const std::string& user, const FailureState& state, std::int64_t now) const;
-    void check_text_limits(const std::string& user_key, std::int64_t now);
-    // Seconds until the text limits let the user (or "uid:N") be texted again; 0 when now.
-    std::int64_t text_limits_wait(const std::string& user_key, std::int64_t now);
-    // Seconds until the user (or "uid:N") may be texted again under the hourly limit, counted
-    // in the store across hosts; 0 when now.
+    // Takes one text for the user (or "uid:N"): the machine's minute here, the user's hour in
+    // the store; 0 when taken, else the seconds until one would be (nothing taken).
+    std::int64_t take_text(const std::string& user_key, std::int64_t now);
+    // Seconds until the store's hourly limit would let the user be texted: only to say how long
+    // to wait after another limit refused; the store decides in take_event.
     std::int64_t user_text_wait(const std::string& user_key, std::int64_t now);
-    void record_text(const std::string& user_key, std::int64_t now);
-    void check_setup_text_limits(const Caller& caller, const std::string& phone, std::int64_t now);
-    void record_setup_text(const Caller& caller, const std::string& phone, std::int64_t now);
-    static std::string number_key(const Caller& caller, const std::string& phone);
+    // Takes a setup text's limits (text_limits.h, and the uid's hour in the store) or throws
+    // the first refusal.
+    void take_setup_text(const Caller& caller, const std::string& phone, std::int64_t now);
+    // A success clears the user's failures; `known` (as read for the call) spares the statement
+    // when there are none.
+    void reset_failures(const std::string& user, const std::optional<FailureState>& known);
     std::uint64_t next_unused_step(const std::string& user, std::uint64_t from);
     // The step whose code `code` is (the challenge's texted one, or one an app shows now), used
     // or not; accepted_step: only if it is not used yet.
@@ -184,18 +186,11 @@ private:
     Clock clock_;
     Challenges challenges_;
     // Texts per user count in the store, so that every host of a fleet sees the same hour; the
-    // other limits protect this host and stay in memory.
-    RateLimiter enroll_texts_;       // per non-root uid enrolling itself, per hour
-    RateLimiter number_texts_;       // per destination number, per hour: nobody's phone is flooded
-    RateLimiter all_texts_;          // everything, per minute: the Twilio bill
-    RateLimiter local_setup_texts_;  // local users' setup texts, per minute: half of all_texts_
-    RateLimiter challenge_starts_;   // per user, per minute, any delivery
-    // Setup codes texted per secret (keyed by the secret's SHA-256), with when they were sent.
-    std::map<std::string, std::vector<std::pair<std::uint64_t, std::int64_t>>> setup_texts_;
-    // Calls run on several workers at once: the limits above and setup_texts_ are read and
-    // written under this lock, and a limit's check and its count are one hold of it, so that
-    // concurrent calls are counted as if they came one after another.
-    std::mutex limits_mutex_;
+    // other limits protect this host and stay in memory, under their own lock.
+    TextLimits text_limits_;
+    // Choosing a step for a user's code and storing it in the challenge is one hold of the
+    // user's lock: two logins close together never get the same code.
+    UserLocks step_locks_;
 };
 
 }  // namespace twofactor

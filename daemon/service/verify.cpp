@@ -18,12 +18,6 @@ namespace {
 // Verify keeps a pending verification this long; its limits are counted over it.
 constexpr std::int64_t kVerifyLifetime = 600;
 
-json expired(const std::string& id) {
-    return protocol::make_error(
-        err::NotFound, {{"twoFactorId", id.substr(0, 64)},
-                        {"message", "the two-factor challenge is unknown, used up or expired"}});
-}
-
 // Verify's refusals, as the protocol's errors: too many sends (60203) or checks (60202) are
 // RateLimited; anything else it would not send (60200 a bad number, 60410 a blocked prefix,
 // 60605 a blocked country) is DeliveryFailed with its code.
@@ -38,13 +32,6 @@ json verify_refusal(const SmsResult& result) {
             {{"retryAfter", kVerifyLifetime},
              {"message", "Twilio Verify checked this login's code too many times"}});
     return delivery_failure(result);
-}
-
-void log_refusal(const std::string& user, const char* what, const SmsResult& result) {
-    log::warning(what, {{"user", user},
-                        {"twilio_code", std::to_string(result.twilio_code)},
-                        {"http_status", std::to_string(result.http_status)},
-                        {"reason", result.message}});
 }
 
 }  // namespace
@@ -66,7 +53,7 @@ void Service::begin_verification(const Challenge& c, const Enrollment& e, std::u
                                           return;
                                       }
                                       if (result.may_arrive) {
-                                          log_refusal(user, "verification may be late", result);
+                                          log_undelivered(user, "verification may be late", result);
                                           store_.set_texted_step(id, step);
                                           reply["textMayBeLate"] = true;
                                           respond(protocol::make_reply(reply));
@@ -74,7 +61,7 @@ void Service::begin_verification(const Challenge& c, const Enrollment& e, std::u
                                       }
                                       // No dead end: the app and recovery codes are checked here,
                                       // without Verify.
-                                      log_refusal(user, "verification not started", result);
+                                      log_undelivered(user, "verification not started", result);
                                       reply["textNotSent"] = verify_refusal(result);
                                       respond(protocol::make_reply(reply));
                                   }));
@@ -97,12 +84,12 @@ void Service::resend_verification(const Challenge& c, const Enrollment& e, std::
                 store_.set_texted_step(id, step);
                 respond(protocol::make_reply(reply));
             } else if (result.may_arrive) {
-                log_refusal(user, "verification may be late", result);
+                log_undelivered(user, "verification may be late", result);
                 store_.set_texted_step(id, step);
                 reply[call ? "callMayBeLate" : "textMayBeLate"] = true;
                 respond(protocol::make_reply(reply));
             } else {
-                log_refusal(user, "verification not sent again", result);
+                log_undelivered(user, "verification not sent again", result);
                 respond(verify_refusal(result));
             }
         }));
@@ -119,7 +106,7 @@ void Service::check_verification(const std::string& id, const Enrollment& e, Sec
                 // The challenge says what the login asked to be trusted for.
                 if (auto c = challenges_.find(id, now)) remember_trust(*c, now);
                 challenges_.erase(id);
-                store_.put_failures(user, FailureState{});
+                reset_failures(user, std::nullopt);
                 log::notice("two-factor login succeeded",
                             {{"user", user}, {"ip", ip}, {"verification_sid", result.sid}});
                 respond(protocol::make_reply({{"user", user}}));
@@ -127,9 +114,8 @@ void Service::check_verification(const std::string& id, const Enrollment& e, Sec
             }
             auto c = challenges_.find(id, now);
             if (result.http_status == 200 && result.status == "pending") {
-                if (!c) return respond(expired(id));
-                Refusal refusal = wrong_code(*c, ip, now);
-                respond(protocol::make_error(refusal.error, refusal.parameters));
+                if (!c) return respond(refusals::not_found(id).as_message());
+                respond(wrong_code(*c, ip, now).as_message());
                 return;
             }
             answer_unchecked_verification(id, user, result, now, respond);
@@ -139,11 +125,11 @@ void Service::check_verification(const std::string& id, const Enrollment& e, Sec
 void Service::answer_unchecked_verification(const std::string& id, const std::string& user,
                                             const SmsResult& result, std::int64_t now,
                                             const Respond& respond) {
-    log_refusal(user, "verification not checked", result);
+    log_undelivered(user, "verification not checked", result);
     if (result.twilio_code == 20404 || result.http_status == 404) {
         // Verify's verification expired (10 minutes) or is gone: so is the challenge.
         challenges_.erase(id);
-        return respond(expired(id));
+        return respond(refusals::not_found(id).as_message());
     }
     if (result.twilio_code == 60202) {
         // Verify checks no more codes of it: the challenge ends, and the guesses count.
@@ -167,7 +153,7 @@ void Service::check_factor_verification(const std::string& id, const Enrollment&
                           log::info("factor change approved by Verify",
                                     {{"user", user}, {"verification_sid", result.sid}});
                           challenges_.erase(id);
-                          store_.put_failures(user, FailureState{});
+                          reset_failures(user, std::nullopt);
                           then();
                           return;
                       }

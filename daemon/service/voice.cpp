@@ -18,13 +18,6 @@ namespace {
 
 constexpr const char* kCallIntro = "Your verification code is";
 
-void log_unplaced(const std::string& user, const char* what, const SmsResult& result) {
-    log::warning(what, {{"user", user},
-                        {"twilio_code", std::to_string(result.twilio_code)},
-                        {"http_status", std::to_string(result.http_status)},
-                        {"reason", result.message}});
-}
-
 }  // namespace
 
 bool Service::call_requested(const json& p) const {
@@ -61,11 +54,11 @@ void Service::call_code(const Challenge& c, const Enrollment& e, std::uint64_t s
                 respond(protocol::make_reply(reply));
             } else if (result.may_arrive) {
                 // Twilio may have queued it: never placed twice by itself.
-                log_unplaced(user, "voice call may be late", result);
+                log_undelivered(user, "voice call may be late", result);
                 reply["callMayBeLate"] = true;
                 respond(protocol::make_reply(reply));
             } else {
-                log_unplaced(user, "voice call not placed", result);
+                log_undelivered(user, "voice call not placed", result);
                 if (!had_step) store_.set_texted_step(id, std::nullopt);
                 respond(delivery_failure(result));
             }

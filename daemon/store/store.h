@@ -146,8 +146,9 @@ public:
         return {std::move(enrollment), get_failures(user)};
     }
     virtual void put_failures(const std::string& user, const FailureState& state) = 0;
-    // Counts one wrong code in one atomic step (a new window when the last one is over; a lock
-    // when the count reaches the policy's) and returns the state after it.
+    // Counts one wrong code in one transaction (next_failure_state of daemon/store/rules.h: a
+    // new window when the last one is over; a lock when the count reaches the policy's) and
+    // returns the state after it.
     virtual FailureState add_failure(const std::string& user, std::int64_t now,
                                      const LockoutPolicy& policy) = 0;
 
@@ -213,6 +214,11 @@ public:
     // Per-key events (texts sent to a user) for limits that hold across hosts.
     virtual void record_event(const std::string& key, std::int64_t at) = 0;
     virtual WindowCount count_events(const std::string& key, std::int64_t since) = 0;
+    // Takes one event for `key` at `now` if fewer than `limit` were taken since `since`: 0 when
+    // it was taken, else the seconds until one would be (and nothing is recorded). One
+    // transaction: two daemons racing for the last one cannot both take it.
+    virtual std::int64_t take_event(const std::string& key, std::int64_t since, int limit,
+                                    std::int64_t now) = 0;
     virtual void prune_events(std::int64_t before) = 0;
 
 protected:

@@ -3,6 +3,7 @@
 
 #include "daemon/keys/sealing.h"
 #include "daemon/keys/trust_mac.h"
+#include "daemon/store/rules.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 
 namespace twofactor {
@@ -195,27 +196,23 @@ void PostgresStore::put_failures(const std::string& user, const FailureState& st
         "save failures of " + user);
 }
 
+void PostgresStore::lock_key(pg::Connection& db, std::string_view kind, std::string_view name) {
+    // Held until the transaction ends: every daemon's read and write of this key waits for it.
+    db.exec("SELECT pg_advisory_xact_lock($1::bigint)",
+            {Param::number(advisory_lock_key(kind, name))}, "lock the rows of a key");
+}
+
 FailureState PostgresStore::add_failure(const std::string& user, std::int64_t now,
                                         const LockoutPolicy& policy) {
-    // $2 now, $3 failures that lock, $4 window, $5 lock duration. The upsert takes the row lock,
-    // so wrong codes typed on several hosts at once each count.
-    auto r = pool_.lease()->exec(
-        "INSERT INTO failures AS f (user_name, failures, first_failure, locked_until) "
-        "VALUES ($1, 1, $2::bigint, CASE WHEN 1 >= $3::integer THEN $2::bigint + $5::bigint "
-        "ELSE 0 END) "
-        "ON CONFLICT (user_name) DO UPDATE SET "
-        "failures = CASE WHEN f.failures = 0 OR $2::bigint - f.first_failure >= $4::bigint "
-        "THEN 1 ELSE f.failures + 1 END, "
-        "first_failure = CASE WHEN f.failures = 0 OR $2::bigint - f.first_failure >= $4::bigint "
-        "THEN $2::bigint ELSE f.first_failure END, "
-        "locked_until = CASE WHEN (CASE WHEN f.failures = 0 OR "
-        "$2::bigint - f.first_failure >= $4::bigint THEN 1 ELSE f.failures + 1 END) "
-        ">= $3::integer THEN $2::bigint + $5::bigint ELSE f.locked_until END "
-        "RETURNING failures, first_failure, locked_until",
-        {Param::text(user), Param::number(now), Param::number(policy.failures),
-         Param::number(policy.window), Param::number(policy.duration)},
-        "count a failure of " + user);
-    return read_failures(r);
+    // The statements below, other store calls among them, run on this thread's one connection,
+    // under the user's lock: wrong codes typed on several hosts at once each count.
+    auto db = pool_.lease();
+    pg::Transaction transaction(*db);
+    lock_key(*db, "failures", user);
+    const FailureState after = next_failure_state(get_failures(user), now, policy);
+    put_failures(user, after);
+    transaction.commit();
+    return after;
 }
 
 void PostgresStore::put_challenge(const Challenge& c) {
@@ -305,6 +302,17 @@ WindowCount PostgresStore::count_events(const std::string& key, std::int64_t sin
         "SELECT count(*), coalesce(min(at), 0) FROM events WHERE key = $1 AND at > $2",
         {Param::text(key), Param::number(since)}, "count events");
     return {r.number(0, 0), r.number(0, 1)};
+}
+
+std::int64_t PostgresStore::take_event(const std::string& key, std::int64_t since, int limit,
+                                       std::int64_t now) {
+    auto db = pool_.lease();
+    pg::Transaction transaction(*db);
+    lock_key(*db, "events", key);
+    const std::int64_t wait = event_wait(count_events(key, since), since, limit);
+    if (wait == 0) record_event(key, now);
+    transaction.commit();
+    return wait;
 }
 
 void PostgresStore::prune_events(std::int64_t before) {

@@ -65,6 +65,8 @@ public:
 
     void record_event(const std::string& key, std::int64_t at) override;
     WindowCount count_events(const std::string& key, std::int64_t since) override;
+    std::int64_t take_event(const std::string& key, std::int64_t since, int limit,
+                            std::int64_t now) override;
     void prune_events(std::int64_t before) override;
 
     std::optional<std::string> get_metadata(const std::string& name) const override;
@@ -73,6 +75,8 @@ public:
 
 private:
     void clear_user(const std::string& user);
+    // Takes the transaction-scoped advisory lock of one key (daemon/store/rules.h).
+    static void lock_key(pg::Connection& db, std::string_view kind, std::string_view name);
     Enrollment open_enrollment(const std::string& user, const pg::Result& r) const;
     std::int64_t count(const char* sql, std::string_view operation) const;
     const Cipher& cipher_;

@@ -16,6 +16,7 @@
 
 #include "daemon/keys/sealing.h"
 #include "daemon/keys/trust_mac.h"
+#include "daemon/store/rules.h"
 #include "daemon/store/sqlite/sqlite.h"
 #include "daemon/store/sqlite/sqlite_migrations.h"
 
@@ -79,20 +80,6 @@ struct SqliteStore::Statements {
                        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user) DO UPDATE SET "
                        "failures = excluded.failures, first_failure = excluded.first_failure, "
                        "locked_until = excluded.locked_until"),
-          // ?2 now, ?3 failures that lock, ?4 window, ?5 lock duration. In DO UPDATE every
-          // column named bare is the row as it was, so the three values agree with each other.
-          add_failure(db, path,
-                      "INSERT INTO failures (user, failures, first_failure, locked_until) "
-                      "VALUES (?1, 1, ?2, CASE WHEN 1 >= ?3 THEN ?2 + ?5 ELSE 0 END) "
-                      "ON CONFLICT (user) DO UPDATE SET "
-                      "failures = CASE WHEN failures.failures = 0 OR "
-                      "?2 - failures.first_failure >= ?4 THEN 1 ELSE failures.failures + 1 END, "
-                      "first_failure = CASE WHEN failures.failures = 0 OR "
-                      "?2 - failures.first_failure >= ?4 THEN ?2 ELSE failures.first_failure END, "
-                      "locked_until = CASE WHEN (CASE WHEN failures.failures = 0 OR "
-                      "?2 - failures.first_failure >= ?4 THEN 1 ELSE failures.failures + 1 END) "
-                      ">= ?3 THEN ?2 + ?5 ELSE failures.locked_until END "
-                      "RETURNING failures, first_failure, locked_until"),
           put_challenge(db, path,
                         "INSERT INTO challenges (id, user, delivery, texted_step, expires_at, "
                         "attempts_left, resends_left, ip_address, service, trust_seconds, origin) "
@@ -144,7 +131,7 @@ struct SqliteStore::Statements {
     sql::Statement put_enrollment, get_enrollment, count_enrollments;
     sql::Statement delete_user, delete_steps, delete_failures, delete_recovery_codes;
     sql::Statement use_step, step_used, prune_steps;
-    sql::Statement get_failures, put_failures, add_failure;
+    sql::Statement get_failures, put_failures;
     sql::Statement put_challenge, get_challenge, challenges_of, delete_challenge,
         delete_challenges_of, expire_challenges, spend_attempt, spend_resend, set_texted_step,
         count_challenges;
@@ -380,14 +367,13 @@ void SqliteStore::put_failures(const std::string& user, const FailureState& stat
 
 FailureState SqliteStore::add_failure(const std::string& user, std::int64_t now,
                                       const LockoutPolicy& policy) {
-    sql::Run run(statements_->add_failure);
-    run->bind_text(1, user);
-    run->bind_int64(2, now);
-    run->bind_int64(3, policy.failures);
-    run->bind_int64(4, policy.window);
-    run->bind_int64(5, policy.duration);
-    if (!run->step("count a failure of " + user)) sql::fail(db_, path_, "count a failure");
-    return read_failures(*run.operator->());
+    // BEGIN IMMEDIATE holds the write lock from the read to the write: another daemon's wrong
+    // code for the same user counts before or after this one, never over it.
+    sql::Transaction transaction(db_, path_);
+    const FailureState after = next_failure_state(get_failures(user), now, policy);
+    put_failures(user, after);
+    transaction.commit();
+    return after;
 }
 
 void SqliteStore::put_challenge(const Challenge& c) {
@@ -490,6 +476,15 @@ WindowCount SqliteStore::count_events(const std::string& key, std::int64_t since
     run->bind_int64(2, since);
     if (!run->step("count events")) sql::fail(db_, path_, "count events");
     return {run->column_int64(0), run->column_int64(1)};
+}
+
+std::int64_t SqliteStore::take_event(const std::string& key, std::int64_t since, int limit,
+                                     std::int64_t now) {
+    sql::Transaction transaction(db_, path_);  // the count and the event, one write lock
+    const std::int64_t wait = event_wait(count_events(key, since), since, limit);
+    if (wait == 0) record_event(key, now);
+    transaction.commit();
+    return wait;
 }
 
 void SqliteStore::prune_events(std::int64_t before) {

@@ -68,6 +68,8 @@ public:
 
     void record_event(const std::string& key, std::int64_t at) override;
     WindowCount count_events(const std::string& key, std::int64_t since) override;
+    std::int64_t take_event(const std::string& key, std::int64_t since, int limit,
+                            std::int64_t now) override;
     void prune_events(std::int64_t before) override;
 
     std::optional<std::string> get_metadata(const std::string& name) const override;

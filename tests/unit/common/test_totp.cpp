@@ -158,6 +158,22 @@ void test_is_code_shaped(void**) {
 
 }  // namespace
 
+// An app's code is accepted one step either side of now, and no further.
+void test_app_code_step_window(void**) {
+    const std::string key = "12345678901234567890";
+    const std::int64_t now = 1'800'000'010;
+    const std::uint64_t current = twofactor::totp_step(now);
+    for (std::uint64_t step : {current - 1, current, current + 1}) {
+        auto found = twofactor::app_code_step(key, twofactor::totp_code(key, step), now);
+        assert_true(found.has_value());
+        assert_true(*found == step);
+    }
+    assert_false(
+        twofactor::app_code_step(key, twofactor::totp_code(key, current + 2), now).has_value());
+    assert_false(
+        twofactor::app_code_step(key, twofactor::totp_code(key, current - 2), now).has_value());
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc4226_appendix_d),
@@ -169,6 +185,7 @@ int main() {
         cmocka_unit_test(test_totp_step_boundaries),
         cmocka_unit_test(test_codes_equal),
         cmocka_unit_test(test_is_code_shaped),
+        cmocka_unit_test(test_app_code_step_window),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

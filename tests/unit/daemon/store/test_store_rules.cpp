@@ -18,6 +18,7 @@
 
 #include "daemon/keys/key_check.h"
 #include "daemon/store/import.h"
+#include "daemon/store/rules.h"
 #include "daemon/store/sqlite/sqlite_store.h"
 #include "daemon/store/store.h"
 #include "tests/unit/test_support.h"
@@ -236,6 +237,22 @@ void failures_count_to_a_lock(void** state) {
     store->put_failures("alice", FailureState{});
     assert_int_equal(store->get_failures("alice").failures, 0);
     assert_int_equal(store->get_failures("bob").failures, 0);
+}
+
+// The store counts failures by the one lockout rule: a run of wrong codes across windows,
+// locks and a lock that outlives its window gives, step by step, what next_failure_state says.
+void failures_follow_the_lockout_rule(void** state) {
+    auto store = fixture(state).open();
+    const LockoutPolicy policy{3, 100, 250};
+    FailureState expected;
+    for (std::int64_t now : {1000, 1010, 1020, 1030, 1130, 1140, 1150, 1160, 1500, 1600}) {
+        expected = next_failure_state(expected, now, policy);
+        const FailureState got = store->add_failure("alice", now, policy);
+        assert_int_equal(got.failures, expected.failures);
+        assert_int_equal(got.first_failure, expected.first_failure);
+        assert_int_equal(got.locked_until, expected.locked_until);
+    }
+    assert_int_equal(expected.locked_until, 1410);  // locked at 1160, kept past a new window
 }
 
 void failures_from_many_connections_all_count(void** state) {
@@ -737,6 +754,63 @@ void events_count_in_a_window(void** state) {
     assert_int_equal(store->count_events("text:alice", 0).count, 1);
 }
 
+// Taking one of a key's events in the window: taken while fewer than the limit are there,
+// refused after with the seconds until the oldest leaves the window, which then lets one more in.
+void events_are_taken_up_to_the_limit(void** state) {
+    auto store = fixture(state).open();
+    assert_int_equal(store->take_event("text:alice", 0, 2, 1000), 0);
+    assert_int_equal(store->take_event("text:alice", 0, 2, 1100), 0);
+    // Window [500, 4100): full; the event at 1000 leaves it 500 seconds on.
+    assert_int_equal(store->take_event("text:alice", 500, 2, 4100), 500);
+    assert_int_equal(store->count_events("text:alice", 0).count, 2);  // a refusal takes nothing
+    assert_int_equal(store->take_event("text:bob", 500, 2, 4100), 0);
+    // The event at 1000 is out of the window that starts at 1000.
+    assert_int_equal(store->take_event("text:alice", 1000, 2, 4600), 0);
+    assert_int_equal(store->take_event("text:alice", 1000, 2, 4600), 1100 - 1000);
+}
+
+// Daemons (connections) racing for the last events of a key: exactly `limit` of them get one,
+// round after round.
+void events_are_taken_once_across_connections(void** state) {
+    Fixture& f = fixture(state);
+    f.open();  // migrate once before the race
+    constexpr int kThreads = 8;
+    constexpr int kRounds = 40;
+    constexpr int kLimit = 3;
+    std::atomic<int> taken[kRounds] = {};
+    std::atomic<int> errors{0};
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            try {
+                auto store = f.open();
+                store->count_events("text:none", 0);  // connected
+                // Start together (bounded: ten seconds at most), so that the rounds overlap.
+                ++ready;
+                for (int i = 0; i < 10000 && ready.load() < kThreads; ++i) usleep(1000);
+                for (int round = 0; round < kRounds; ++round) {
+                    const std::string key = "text:user" + std::to_string(round);
+                    for (int i = 0; i < 2; ++i)
+                        if (store->take_event(key, 0, kLimit, 1000) == 0) ++taken[round];
+                }
+            } catch (const std::exception& e) {
+                print_error("thread failed: %s\n", e.what());
+                ++errors;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    assert_int_equal(errors.load(), 0);
+    int over = 0;
+    for (int round = 0; round < kRounds; ++round) {
+        if (taken[round].load() != kLimit)
+            print_error("round %d: %d taken, limit %d\n", round, taken[round].load(), kLimit);
+        if (taken[round].load() != kLimit) ++over;
+    }
+    assert_int_equal(over, 0);
+}
+
 // Daemons starting together against an empty database: each opens it, the schema is made once.
 void concurrent_first_opens_migrate_once(void** state) {
     Fixture& f = fixture(state);
@@ -783,6 +857,7 @@ int main(int argc, char** argv) {
         cmocka_unit_test_setup_teardown(steps_are_single_use, setup, teardown),
         cmocka_unit_test_setup_teardown(steps_are_single_use_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(failures_count_to_a_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(failures_follow_the_lockout_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(failures_from_many_connections_all_count, setup, teardown),
         cmocka_unit_test_setup_teardown(login_state_reads_enrollment_and_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(one_store_serves_many_threads, setup, teardown),
@@ -809,6 +884,8 @@ int main(int argc, char** argv) {
         cmocka_unit_test_setup_teardown(import_keeps_the_recovery_codes_working, setup, teardown),
         cmocka_unit_test_setup_teardown(everything_survives_reopening, setup, teardown),
         cmocka_unit_test_setup_teardown(events_count_in_a_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(events_are_taken_up_to_the_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(events_are_taken_once_across_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_first_opens_migrate_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
