@@ -148,6 +148,9 @@ public:
     bool use_recovery_code(const std::string& u, const std::string& h) override {
         return run([&] { return inner_.use_recovery_code(u, h); });
     }
+    void put_stored_recovery_codes(const std::string& u, const RecoveryCodeSet& s) override {
+        run([&] { inner_.put_stored_recovery_codes(u, s); });
+    }
     int count_recovery_codes(const std::string& u) override {
         return run([&] { return inner_.count_recovery_codes(u); });
     }
