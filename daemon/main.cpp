@@ -184,6 +184,10 @@ int on_housekeeping(sd_event_source* source, uint64_t, void* userdata) {
 
 Settings configure(const Options& options) {
     Settings settings = load_settings(options.config, options.config_given);
+    if (settings.is_agent() && (!options.database.empty() || !options.key_file.empty()))
+        throw ConfigError(options.config +
+                          ": an agent ([store] backend = remote) holds no database and no data "
+                          "key: drop --database and --key-file");
     if (!options.socket.empty()) settings.daemon.socket = options.socket;
     if (!options.database.empty()) settings.daemon.database = options.database;
     if (!options.key_file.empty()) settings.daemon.key_file = options.key_file;
@@ -294,6 +298,10 @@ int serve(sd_event* loop, const Settings& settings, Store& store) {
 
 int run(const Options& options) {
     Settings settings = configure(options);
+    if (settings.is_agent())
+        throw ConfigError(
+            options.config +
+            ": [store] backend = remote: this build of twofactord cannot be an agent");
     warn_about_twilio(settings.twilio);
     const bool key_was_there = key_exists(settings.daemon.key_file);
     // A PostgreSQL database is no file next to the key: there the key check value alone decides.
