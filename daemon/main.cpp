@@ -29,6 +29,7 @@
 #include "daemon/log/log.h"
 #include "daemon/log/log_budget.h"
 #include "daemon/runtime/dispatcher.h"
+#include "daemon/runtime/forwarder.h"
 #include "daemon/runtime/host_policy.h"
 #include "daemon/runtime/loop_messenger.h"
 #include "daemon/runtime/server.h"
@@ -359,12 +360,56 @@ int serve(sd_event* loop, const Settings& settings, Store& store, HostPolicy* po
     return status;
 }
 
+// The agent's TLS key: the credential twofactord-agent.key, else [remote] key_file.
+std::string agent_key_path(const RemoteSettings& remote) {
+    if (auto credential = credential_path("twofactord-agent.key")) return *credential;
+    if (remote.key_file.empty())
+        throw ConfigError(
+            "[store] backend = remote needs the agent's TLS key: [remote] key_file or the "
+            "credential twofactord-agent.key");
+    return remote.key_file;
+}
+
+// Calls to an agent wait for a server on a worker each, this many at once.
+constexpr int kAgentThreads = 16;
+
+// An agent: the Unix socket as ever, every call forwarded to a server; no store, no key, no
+// Twilio. Serves until SIGTERM or SIGINT; returns the loop's status.
+int serve_agent(sd_event* loop, const Settings& settings) {
+    WorkerPool workers(loop, kAgentThreads);
+    Forwarder forwarder(settings.remote, agent_key_path(settings.remote), workers);
+    ListenSocket listener = open_listen_socket(settings.daemon.socket);
+    Server server(
+        loop, listener.fd,
+        [&forwarder](const Caller& caller, const protocol::Request& request, Reply reply) {
+            forwarder.handle(caller, request, std::move(reply));
+        },
+        settings.daemon);
+    sd_event_source* reload = nullptr;
+    int r = sd_event_add_signal(loop, &reload, SIGHUP, on_reload, nullptr);
+    if (r < 0) throw std::runtime_error("cannot watch SIGHUP: " + errno_text(-r));
+    std::string servers;
+    for (const auto& s : settings.remote.servers) servers += (servers.empty() ? "" : ", ") + s;
+    log::notice("ready, as an agent",
+                {{"socket", listener.bound_here ? listener.path : "socket-activated"},
+                 {"servers", servers}});
+    sd_notify(0, "READY=1\nSTATUS=Forwarding two-factor requests to the servers");
+    const int status = sd_event_loop(loop);
+    if (status < 0) log::error("the event loop failed", {{"error", errno_text(-status)}});
+    workers.stop();
+    sd_event_source_disable_unref(reload);
+    if (listener.bound_here) unlink(listener.path.c_str());
+    return status;
+}
+
 int run(const Options& options) {
     Settings settings = configure(options);
-    if (settings.is_agent())
-        throw ConfigError(
-            options.config +
-            ": [store] backend = remote: this build of twofactord cannot be an agent");
+    if (settings.is_agent()) {
+        auto loop = make_loop();
+        const int status = serve_agent(loop.get(), settings);
+        log::notice("stopped");
+        return status < 0 ? 1 : 0;
+    }
     warn_about_twilio(settings.twilio);
     const bool key_was_there = key_exists(settings.daemon.key_file);
     // A PostgreSQL database is no file next to the key: there the key check value alone decides.
