@@ -36,7 +36,7 @@ class AgentTest(PamTestCase):
             "key_file": server_key, "client_ca_file": cls.ca.ca, "hosts_file": cls.hosts_file}})
         super().setUpClass()
 
-    def start_agent(self, servers, extra=""):
+    def start_agent(self, servers, extra="", ca=None):
         """An agent on its own socket forwarding to `servers`; stopped after the test."""
         directory = tempfile.mkdtemp(prefix="agent-", dir=self.h.dir)
         os.chmod(directory, 0o755)
@@ -45,7 +45,7 @@ class AgentTest(PamTestCase):
         with open(config, "w") as f:
             f.write(f"[daemon]\nsocket = {socket_path}\ndebug = yes\n"
                     f"[store]\nbackend = remote\n"
-                    f"[remote]\nservers = {servers}\nca_file = {self.ca.ca}\n"
+                    f"[remote]\nservers = {servers}\nca_file = {ca or self.ca.ca}\n"
                     f"certificate_file = {self.agent_cert[0]}\nkey_file = {self.agent_cert[1]}\n"
                     f"timeout = 10\nretry_after = 60\n{extra}")
         os.chmod(config, 0o600)
@@ -107,6 +107,13 @@ class AgentTest(PamTestCase):
         self.assertEqual(reply.get("error"), "io.twofactor.Unavailable", (rc, reply, err))
         result = self.login(user, socket_path=agent).finish()
         self.assertResult(result, "PAM_AUTHINFO_UNAVAIL")
+
+    def test_a_server_the_agents_ca_did_not_sign_is_not_trusted(self):
+        other = tls.Pki(os.path.join(self.pki_dir, "other"), name="other")
+        agent, agent_log = self.start_agent(f"127.0.0.1:{self.port}", ca=other.ca)
+        rc, reply, err = self.h.ctl_json("status", "root", socket_path=agent)
+        self.assertEqual(reply.get("error"), "io.twofactor.Unavailable", (rc, reply, err))
+        self.assertIn("TLS handshake failed", agent_log())
 
     def test_an_agent_holding_a_secret_does_not_start(self):
         directory = tempfile.mkdtemp(prefix="agent-", dir=self.h.dir)
