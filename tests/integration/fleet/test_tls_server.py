@@ -6,6 +6,8 @@ the host that started it; a certificate not in hosts_file, one of another CA and
 refused; a host removed from hosts_file and reloaded (SIGHUP) is cut off."""
 
 import os
+import socket
+import time
 import re
 import signal
 import sys
@@ -21,6 +23,7 @@ import tls_support as tls  # noqa: E402
 
 ADMITTED = ["login1.test", "login2.test", "cnonly.test"]
 LOGINS_PER_MINUTE = 5
+IDLE_TIMEOUT = 3  # seconds: handshakes and idle connections are cut off after it
 
 
 class TlsServerTest(CliTestCase):
@@ -42,7 +45,8 @@ class TlsServerTest(CliTestCase):
             "address": f"127.0.0.1:{cls.port}",
             "certificate_file": cls.server_cert[0], "key_file": cls.server_cert[1],
             "client_ca_file": cls.ca.ca, "hosts_file": cls.hosts_file,
-            "logins_per_host_per_minute": LOGINS_PER_MINUTE}})
+            "logins_per_host_per_minute": LOGINS_PER_MINUTE},
+            "daemon": {"idle_timeout": IDLE_TIMEOUT}})
         super().setUpClass()
 
     @classmethod
@@ -141,6 +145,44 @@ class TlsServerTest(CliTestCase):
         # Another host is not held back by it.
         reply = tls.call(self.connect("login2.test"), "Begin", {"user": "nobody-enrolled"})
         self.assertEqual(tls.error_of(reply), "NotEnrolled", reply)
+
+    def closed_within(self, sock, seconds):
+        """True when the server closes `sock` within `seconds` (what it sends is dropped)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                if not sock.recv(65536):
+                    return True
+            except socket.timeout:
+                return False
+            except OSError:
+                return True
+        return False
+
+    def test_bad_input_on_the_port_leaves_other_hosts_served(self):
+        # Plain text instead of a handshake: closed at once.
+        plain = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        self.addCleanup(plain.close)
+        plain.sendall(b"GET / HTTP/1.0\r\n\r\n" + b"\0" * 100)
+        self.assertTrue(self.closed_within(plain, 5.0))
+        # Fifty connections that never finish a handshake: cut off after the idle timeout, and
+        # an admitted host is served meanwhile.
+        idle = [socket.create_connection(("127.0.0.1", self.port), timeout=5) for _ in range(50)]
+        for sock in idle:
+            self.addCleanup(sock.close)
+        started = time.monotonic()
+        reply = tls.call(self.connect("login1.test"), "Status", {"user": "root"})
+        self.assertIsNone(tls.error_of(reply), reply)
+        self.assertLess(time.monotonic() - started, 2.0)
+        for sock in idle:
+            self.assertTrue(self.closed_within(sock, IDLE_TIMEOUT + 3.0))
+        # An oversize frame inside TLS: the connection is closed, the server stays up.
+        big = self.connect("login2.test")
+        big.sendall(b"{" + b" " * (70 * 1024))
+        self.assertIsNone(tls.read_reply(big, timeout=10.0))
+        reply = tls.call(self.connect("login2.test"), "Status", {"user": "root"})
+        self.assertIsNone(tls.error_of(reply), reply)
 
     def test_strangers_are_refused(self):
         cases = {
