@@ -37,6 +37,8 @@ class AgentTest(PamTestCase):
         super().setUpClass()
 
     def start_agent(self, servers, extra="", ca=None):
+        """(socket path, a function returning the agent's log); self.agent_process and
+        self.agent_dir are the last agent's."""
         """An agent on its own socket forwarding to `servers`; stopped after the test."""
         directory = tempfile.mkdtemp(prefix="agent-", dir=self.h.dir)
         os.chmod(directory, 0o755)
@@ -61,6 +63,7 @@ class AgentTest(PamTestCase):
                 process.terminate()
                 process.wait(timeout=15)
         self.addCleanup(stop)
+        self.agent_process, self.agent_dir = process, directory
         def read_log():
             with open(log_path) as f:
                 return f.read()
@@ -88,6 +91,52 @@ class AgentTest(PamTestCase):
         rc, reply, err = self.h.ctl_json("unlock", user, socket_path=agent)
         self.assertEqual(rc, 1, (reply, err))
         self.assertEqual(reply.get("error"), "io.twofactor.PermissionDenied", reply)
+
+    def test_the_agent_holds_no_secret(self):
+        user = self.h.create_user()
+        secret = self.enroll_texted(user)
+        agent, agent_log = self.start_agent(f"127.0.0.1:{self.port}")
+        self.assertResult(self.login_with_texted_code(user, agent), "PAM_SUCCESS")
+        with open(self.h.key_path, "rb") as f:
+            key_file = f.read().strip()
+        # The number in full, as the server holds it (ten 5s alone are a common constant in
+        # machine code, 0x5555...).
+        canaries = {"the TOTP secret": secret.encode(), "the phone number": PHONE.encode(),
+                    "the key file's text": key_file, "the Twilio token": self.h.auth_token.encode()}
+        if len(key_file) == 64:
+            canaries["the key's bytes"] = bytes.fromhex(key_file.decode())
+        # Its configuration and state directory, and every byte of its memory.
+        files = b""
+        for name in os.listdir(self.agent_dir):
+            path = os.path.join(self.agent_dir, name)
+            if os.path.isfile(path):  # not the socket
+                with open(path, "rb") as f:
+                    files += f.read()
+        found = set()  # the canaries found in the agent's memory, region by region
+        read_bytes = 0
+        seen_name = False
+        pid = self.agent_process.pid
+        with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+            for line in maps:
+                fields = line.split()
+                if "r" not in fields[1] or line.rstrip().endswith(("[vvar]", "[vsyscall]")):
+                    continue
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                try:
+                    mem.seek(start)
+                    region = mem.read(end - start)
+                except (OSError, ValueError, OverflowError):
+                    continue
+                read_bytes += len(region)
+                seen_name = seen_name or b"login1.test" in region
+                found.update(what for what, canary in canaries.items() if canary in region)
+        self.assertGreater(read_bytes, 1 << 20)  # the agent's memory was read
+        self.assertTrue(seen_name)  # its own certificate is there: the search finds what is
+        for what, canary in canaries.items():
+            with self.subTest(what):
+                # Not assertNotIn: it would print the whole memory.
+                self.assertFalse(canary in files, f"{what} is in the agent's files")
+                self.assertNotIn(what, found, f"{what} is in the agent's memory")
 
     def test_failover_past_a_server_that_is_down(self):
         user = self.h.create_user()
