@@ -2,6 +2,7 @@
 // twofactord: holds the secrets, texts the codes, checks them. Never forks: systemd (Type=notify,
 // socket activation) and a person at a terminal run it the same way.
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -15,6 +16,7 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/credentials.h"
@@ -27,8 +29,11 @@
 #include "daemon/log/log.h"
 #include "daemon/log/log_budget.h"
 #include "daemon/runtime/dispatcher.h"
+#include "daemon/runtime/forwarder.h"
+#include "daemon/runtime/host_policy.h"
 #include "daemon/runtime/loop_messenger.h"
 #include "daemon/runtime/server.h"
+#include "daemon/runtime/tls_listener.h"
 #include "daemon/runtime/worker_pool.h"
 #include "daemon/service/service.h"
 #include "daemon/store/import.h"
@@ -190,6 +195,10 @@ int on_housekeeping(sd_event_source* source, uint64_t, void* userdata) {
 
 Settings configure(const Options& options) {
     Settings settings = load_settings(options.config, options.config_given);
+    if (settings.is_agent() && (!options.database.empty() || !options.key_file.empty()))
+        throw ConfigError(options.config +
+                          ": an agent ([store] backend = remote) holds no database and no data "
+                          "key: drop --database and --key-file");
     if (!options.socket.empty()) settings.daemon.socket = options.socket;
     if (!options.database.empty()) settings.daemon.database = options.database;
     if (!options.key_file.empty()) settings.daemon.key_file = options.key_file;
@@ -244,8 +253,10 @@ std::unique_ptr<sd_event, sd_event* (*)(sd_event*)> make_loop() {
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    // SIGHUP rereads the hosts file; blocked before any thread starts, so that none takes it.
+    sigaddset(&mask, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
-        throw std::runtime_error("cannot block SIGTERM and SIGINT: " + errno_text(errno));
+        throw std::runtime_error("cannot block SIGTERM, SIGINT and SIGHUP: " + errno_text(errno));
     signal(SIGPIPE, SIG_IGN);
     r = sd_event_add_signal(loop, nullptr, SIGTERM, on_signal, nullptr);
     if (r < 0) throw std::runtime_error("cannot watch SIGTERM: " + errno_text(-r));
@@ -258,7 +269,50 @@ std::unique_ptr<sd_event, sd_event* (*)(sd_event*)> make_loop() {
 
 // Serves calls until SIGTERM or SIGINT: the Twilio client and the server on the loop, the
 // service on the workers (doc/architecture.md). Returns the loop's status.
-int serve(sd_event* loop, const Settings& settings, Store& store) {
+// A call from a login host: refused unless the host may make it, its answer shaped for the host.
+Server::Handler host_handler(Dispatcher& dispatcher, HostPolicy& policy) {
+    return [&dispatcher, &policy](const Caller& caller, const protocol::Request& request,
+                                  Reply reply) {
+        protocol::Request scoped = request;
+        if (auto refusal = policy.admit(caller, scoped)) {
+            log::HostScope host(caller.host);
+            log::notice("refused a login host's call",
+                        {{"method", request.method.substr(0, 200)},
+                         {"uid", std::to_string(caller.uid)},
+                         {"error", (*refusal)["error"].get<std::string>()}});
+            reply(std::move(*refusal));
+            return;
+        }
+        Reply shaped(
+            [&policy, caller, method = scoped.method, reply](protocol::json answer) mutable {
+                policy.shape_answer(caller, method, answer);
+                reply(std::move(answer));
+            });
+        dispatcher.handle(caller, scoped, std::move(shaped));
+    };
+}
+
+// The server's TLS key: the credential twofactord-tls.key, else [listen] key_file.
+std::string tls_key_path(const ListenSettings& listen) {
+    if (auto credential = credential_path("twofactord-tls.key")) return *credential;
+    if (listen.key_file.empty())
+        throw ConfigError(
+            "[listen] address needs the server's TLS key: key_file or the credential "
+            "twofactord-tls.key");
+    return listen.key_file;
+}
+
+int on_reload(sd_event_source*, const signalfd_siginfo*, void* userdata) {
+    if (userdata == nullptr) {
+        log::notice("SIGHUP: nothing to reload (no [listen] address)");
+        return 0;
+    }
+    log::notice("reloading on SIGHUP");
+    static_cast<TlsListener*>(userdata)->reload();
+    return 0;
+}
+
+int serve(sd_event* loop, const Settings& settings, Store& store, HostPolicy* policy) {
     TwilioClient twilio(loop, settings.twilio);
     // Stopped (joined) right after the loop, while the service its jobs use still exists.
     // PostgreSQL: one thread per connection; SQLite: one, its connection's only user.
@@ -279,9 +333,22 @@ int serve(sd_event* loop, const Settings& settings, Store& store) {
             dispatcher.handle(caller, request, std::move(reply));
         },
         settings.daemon);
+    // A server of a fleet: login hosts over TLS, each call through the host policy.
+    std::optional<Server> host_server;
+    std::optional<TlsListener> tls;
+    sd_event_source* reload = nullptr;
+    if (policy != nullptr) {
+        host_server.emplace(loop, -1, host_handler(dispatcher, *policy), settings.daemon);
+        tls.emplace(loop, settings.listen, tls_key_path(settings.listen),
+                    settings.daemon.idle_timeout, *host_server);
+        log::notice("listening for login hosts", {{"address", settings.listen.address},
+                                                  {"hosts_file", settings.listen.hosts_file}});
+    }
+    int r = sd_event_add_signal(loop, &reload, SIGHUP, on_reload, tls ? &*tls : nullptr);
+    if (r < 0) throw std::runtime_error("cannot watch SIGHUP: " + errno_text(-r));
     sd_event_source* housekeeping = nullptr;
-    int r = sd_event_add_time_relative(loop, &housekeeping, CLOCK_MONOTONIC, kHousekeepingUsec, 0,
-                                       on_housekeeping, &dispatcher);
+    r = sd_event_add_time_relative(loop, &housekeeping, CLOCK_MONOTONIC, kHousekeepingUsec, 0,
+                                   on_housekeeping, &dispatcher);
     if (r < 0)
         throw std::runtime_error("cannot schedule housekeeping every " +
                                  std::to_string(kHousekeepingUsec / 1000000) +
@@ -294,25 +361,78 @@ int serve(sd_event* loop, const Settings& settings, Store& store) {
     if (status < 0) log::error("the event loop failed", {{"error", errno_text(-status)}});
     workers.stop();
     sd_event_source_disable_unref(housekeeping);
+    sd_event_source_disable_unref(reload);
+    if (listener.bound_here) unlink(listener.path.c_str());
+    return status;
+}
+
+// The agent's TLS key: the credential twofactord-agent.key, else [remote] key_file.
+std::string agent_key_path(const RemoteSettings& remote) {
+    if (auto credential = credential_path("twofactord-agent.key")) return *credential;
+    if (remote.key_file.empty())
+        throw ConfigError(
+            "[store] backend = remote needs the agent's TLS key: [remote] key_file or the "
+            "credential twofactord-agent.key");
+    return remote.key_file;
+}
+
+// Calls to an agent wait for a server on a worker each, this many at once.
+constexpr int kAgentThreads = 16;
+
+// An agent: the Unix socket as ever, every call forwarded to a server; no store, no key, no
+// Twilio. Serves until SIGTERM or SIGINT; returns the loop's status.
+int serve_agent(sd_event* loop, const Settings& settings) {
+    WorkerPool workers(loop, kAgentThreads);
+    Forwarder forwarder(settings.remote, agent_key_path(settings.remote), workers);
+    ListenSocket listener = open_listen_socket(settings.daemon.socket);
+    Server server(
+        loop, listener.fd,
+        [&forwarder](const Caller& caller, const protocol::Request& request, Reply reply) {
+            forwarder.handle(caller, request, std::move(reply));
+        },
+        settings.daemon);
+    sd_event_source* reload = nullptr;
+    int r = sd_event_add_signal(loop, &reload, SIGHUP, on_reload, nullptr);
+    if (r < 0) throw std::runtime_error("cannot watch SIGHUP: " + errno_text(-r));
+    std::string servers;
+    for (const auto& s : settings.remote.servers) servers += (servers.empty() ? "" : ", ") + s;
+    log::notice("ready, as an agent",
+                {{"socket", listener.bound_here ? listener.path : "socket-activated"},
+                 {"servers", servers}});
+    sd_notify(0, "READY=1\nSTATUS=Forwarding two-factor requests to the servers");
+    const int status = sd_event_loop(loop);
+    if (status < 0) log::error("the event loop failed", {{"error", errno_text(-status)}});
+    workers.stop();
+    sd_event_source_disable_unref(reload);
     if (listener.bound_here) unlink(listener.path.c_str());
     return status;
 }
 
 int run(const Options& options) {
     Settings settings = configure(options);
+    if (settings.is_agent()) {
+        auto loop = make_loop();
+        const int status = serve_agent(loop.get(), settings);
+        log::notice("stopped");
+        return status < 0 ? 1 : 0;
+    }
     warn_about_twilio(settings.twilio);
     const bool key_was_there = key_exists(settings.daemon.key_file);
     // A PostgreSQL database is no file next to the key: there the key check value alone decides.
     if (settings.store.backend == StoreSettings::Backend::Sqlite)
         check_key_and_database(key_was_there, key_name(settings.daemon.key_file),
                                settings.daemon.database);
-    Cipher cipher(load_key(settings.daemon.key_file));
+    auto key = load_key(settings.daemon.key_file);
+    Cipher cipher(key);
+    std::optional<HostPolicy> policy;
+    if (!settings.listen.address.empty()) policy.emplace(key, settings.listen);
+    OPENSSL_cleanse(key.data(), key.size());
     std::unique_ptr<Store> store = open_checked_store(settings, cipher, key_was_there);
     if (!options.import_sqlite.empty())
         return import_sqlite(options.import_sqlite, cipher, key_name(settings.daemon.key_file),
                              *store);
     auto loop = make_loop();
-    const int status = serve(loop.get(), settings, *store);
+    const int status = serve(loop.get(), settings, *store, policy ? &*policy : nullptr);
     log::notice("stopped");
     return status < 0 ? 1 : 0;
 }

@@ -17,6 +17,7 @@
 #include "common/ini.h"
 #include "common/phone.h"
 #include "daemon/config/file_permissions.h"
+#include "daemon/config/fleet_settings.h"
 #include "daemon/store/postgresql/postgresql.h"
 #include "daemon/twilio/sid.h"
 #include "paths.h"
@@ -41,6 +42,10 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"lockout", {"failures", "window", "duration"}},
     {"trust", {"max_seconds", "host_id"}},
     {"store", {"backend", "timeout"}},
+    {"listen",
+     {"address", "certificate_file", "key_file", "client_ca_file", "hosts_file",
+      "texts_per_host_per_minute", "logins_per_host_per_minute", "connections_per_host"}},
+    {"remote", {"servers", "ca_file", "certificate_file", "key_file", "timeout", "retry_after"}},
     {"postgresql",
      {"conninfo", "password_file", "connect_timeout", "connections", "allow_insecure"}},
 };
@@ -230,15 +235,21 @@ void read_twilio(const Reader& r, TwilioSettings& twilio) {
     r.number("twilio", "max_attempts", twilio.max_attempts, 1, 10);
 }
 
-void read_store(const Reader& r, StoreSettings& store) {
+void read_store_backend(const Reader& r, StoreSettings& store) {
     if (auto v = r.ini().get("store", "backend")) {
         if (v->value == "sqlite")
             store.backend = StoreSettings::Backend::Sqlite;
         else if (v->value == "postgresql")
             store.backend = StoreSettings::Backend::Postgresql;
+        else if (v->value == "remote")
+            store.backend = StoreSettings::Backend::Remote;
         else
-            r.fail(*v, "backend must be sqlite or postgresql, not '" + v->value + "'");
+            r.fail(*v, "backend must be sqlite or postgresql (remote on an agent), not '" +
+                           v->value + "'");
     }
+}
+
+void read_store(const Reader& r, StoreSettings& store) {
     r.number("store", "timeout", store.timeout, 1, 300);
     r.text("postgresql", "conninfo", store.conninfo);
     r.number("postgresql", "connect_timeout", store.connect_timeout, 1, 60);
@@ -286,6 +297,9 @@ Settings load_settings(const std::string& path, bool must_exist) {
     IniFile ini = IniFile::load(path);
     check_known_keys(ini);
     Reader r(ini);
+    // An agent's file is refused before any secret file it names is read.
+    read_store_backend(r, s.store);
+    read_fleet_settings(ini, s);
 
     r.text("daemon", "socket", s.daemon.socket);
     r.text("daemon", "database", s.daemon.database);

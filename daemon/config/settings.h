@@ -61,6 +61,29 @@ struct DaemonSettings {
     int log_lines_per_uid = 20;        // [daemon] log_lines_per_uid, a minute, non-root callers
 };
 
+// [listen]: a server that also serves login hosts (agents) over mutual TLS. Off while `address`
+// is empty.
+struct ListenSettings {
+    std::string address;           // HOST:PORT
+    std::string certificate_file;  // the server's chain, PEM
+    std::string key_file;          // its key, PEM; else the credential twofactord-tls.key
+    std::string client_ca_file;    // CA the agents' certificates must chain to
+    std::string hosts_file;        // one admitted host name a line
+    int texts_per_host_per_minute = 60;
+    int logins_per_host_per_minute = 600;
+    int connections_per_host = 32;
+};
+
+// [remote]: an agent's servers, with `[store] backend = remote`.
+struct RemoteSettings {
+    std::vector<std::string> servers;  // HOST:PORT, tried in order
+    std::string ca_file;               // CA the servers' certificates must chain to
+    std::string certificate_file;      // the agent's chain, PEM
+    std::string key_file;              // its key, PEM; else the credential twofactord-agent.key
+    int timeout = 10;                  // seconds, per call, unless the caller names less
+    int retry_after = 30;              // seconds a server that failed is skipped
+};
+
 struct Settings {
     DaemonSettings daemon;
     // [store] backend, [postgresql] conninfo, password_file, connect_timeout; `database` is
@@ -71,6 +94,9 @@ struct Settings {
     VoiceSettings voice;
     LoginSettings login;
     TrustSettings trust;
+    ListenSettings listen;
+    RemoteSettings remote;
+    bool is_agent() const { return store.backend == StoreSettings::Backend::Remote; }
 };
 
 // Reads the file (throws ConfigError "PATH:LINE: ..." for a bad value or an unknown key).

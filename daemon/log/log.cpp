@@ -16,6 +16,7 @@ namespace {
 
 bool g_journal = false;
 bool g_debug = false;
+thread_local std::string t_host;
 
 }  // namespace
 
@@ -29,14 +30,25 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
     if (!scope_admits_line()) return;
     if (g_journal) {
         std::vector<std::string> parts = journal_fields(level, message, fields);
+        if (!t_host.empty()) parts.push_back("HOST=" + escape(t_host));
         std::vector<iovec> iov;
         iov.reserve(parts.size());
         for (auto& p : parts) iov.push_back({p.data(), p.size()});
         if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
     }
-    const std::string line = stderr_line(level, message, fields);
+    std::string line = stderr_line(level, message, fields);
+    if (!t_host.empty() && !line.empty() && line.back() == '\n')
+        line.insert(line.size() - 1, " host=" + escape(t_host));
     // One write per line keeps concurrent lines whole.
     [[maybe_unused]] auto written = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+HostScope::HostScope(std::string_view host) : outer_(t_host) {
+    if (!host.empty()) t_host = host;
+}
+
+HostScope::~HostScope() {
+    t_host = outer_;
 }
 
 }  // namespace twofactor::log

@@ -21,6 +21,19 @@ void init(bool debug);
 // `fields` become journal fields (upper-cased, prefixed TWOFACTOR_) and "key=value" on stderr.
 void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
 
+// While a thread serves a call from a login host (a server's TLS port), every line it writes
+// carries HOST=NAME (host=NAME on stderr). Scopes nest; an empty name sets none.
+class HostScope {
+public:
+    explicit HostScope(std::string_view host);
+    ~HostScope();
+    HostScope(const HostScope&) = delete;
+    HostScope& operator=(const HostScope&) = delete;
+
+private:
+    std::string outer_;
+};
+
 inline void error(std::string_view m, std::initializer_list<Field> f = {}) {
     write(Level::Error, m, f);
 }

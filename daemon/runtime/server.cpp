@@ -11,9 +11,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "common/accounts.h"
 #include "common/errno_text.h"
@@ -45,6 +47,34 @@ std::variant<protocol::Request, protocol::json> read_call(const protocol::json& 
         {{"field", "method"},
          {"reason", "a call is {\"method\": string, \"parameters\": object}"},
          {"message", "malformed call"}});
+}
+
+// A login host's agent names its own caller beside the call: {"uid": N, "user": NAME}, the
+// user empty for root. The server cannot check the names, only that they are well formed; what
+// a host's caller may do is limited by HostPolicy (host_policy.h).
+std::optional<protocol::json> take_remote_caller(protocol::json& message, Caller& caller) {
+    auto refuse = [](const char* why) {
+        return protocol::make_error(protocol::error::InvalidParameter,
+                                    {{"field", "caller"},
+                                     {"reason", why},
+                                     {"message", std::string("malformed call: caller ") + why}});
+    };
+    auto it = message.find("caller");
+    if (it == message.end() || !it->is_object()) return refuse("is missing or not an object");
+    const auto& c = *it;
+    auto uid = c.find("uid");
+    auto user = c.find("user");
+    if (c.size() != 2 || uid == c.end() || !uid->is_number_unsigned() || user == c.end() ||
+        !user->is_string())
+        return refuse("must be {\"uid\": number, \"user\": string}");
+    const auto number = uid->get<std::uint64_t>();
+    const auto name = user->get<std::string>();
+    if (number > 0xFFFFFFFEULL || name.size() > 256 || (number == 0) != name.empty())
+        return refuse("names a uid and user that do not go together");
+    caller.uid = static_cast<uid_t>(number);
+    caller.user = name;
+    message.erase(it);
+    return std::nullopt;
 }
 
 std::string login_name(uid_t uid) {
@@ -127,6 +157,7 @@ ListenSocket open_listen_socket(const std::string& path) {
 struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
     Server* server = nullptr;
     int fd = -1;
+    std::unique_ptr<Channel> channel;
     Caller caller;
     protocol::FrameReader reader;
     std::string out;
@@ -184,13 +215,12 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
     // Returns false when the connection was closed (the object is gone).
     bool flush() {
         while (!out.empty()) {
-            ssize_t n = send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            ssize_t n = channel->transmit(out.data(), out.size());
             if (n > 0) {
                 out.erase(0, static_cast<std::size_t>(n));
                 continue;
             }
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+            if (n == 0) break;
             server->close_connection(this);
             return false;
         }
@@ -212,17 +242,24 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
         }
         if ((revents & EPOLLIN) && out.empty()) {
             char buffer[kReadChunk];
-            ssize_t n = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-                server->close_connection(this);
-                return;
-            }
-            if (n > 0 && !reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)))) {
-                if (log::from_caller(caller.uid))
-                    log::info("closing a connection that sent an oversize message",
-                              {{"uid", std::to_string(caller.uid)}});
-                server->close_connection(this);
-                return;
+            // A TLS channel may hold whole records the socket no longer signals: take them too,
+            // as many as one oversize message at most.
+            for (std::size_t taken = 0; taken <= protocol::kMaxMessage;) {
+                ssize_t n = channel->receive(buffer, sizeof(buffer));
+                if (n < 0) {
+                    server->close_connection(this);
+                    return;
+                }
+                if (n == 0) break;
+                taken += static_cast<std::size_t>(n);
+                if (!reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)))) {
+                    if (log::from_caller(caller.uid))
+                        log::info("closing a connection that sent an oversize message",
+                                  {{"uid", std::to_string(caller.uid)}, {"host", caller.host}});
+                    server->close_connection(this);
+                    return;
+                }
+                if (!channel->holds_input()) break;
             }
             process();
             return;
@@ -268,6 +305,15 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
                 closing = true;
                 break;
             }
+            Caller call_caller = caller;
+            if (!caller.host.empty()) {
+                auto error = take_remote_caller(message, call_caller);
+                if (error) {
+                    out += protocol::encode(*error);
+                    answered = true;
+                    continue;
+                }
+            }
             auto call = read_call(message);
             if (auto* error = std::get_if<protocol::json>(&call)) {
                 out += protocol::encode(*error);
@@ -281,7 +327,7 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
                 if (auto self = weak.lock()) self->answer(std::move(answer_message));
             });
             try {
-                server->handler_(caller, request, reply);
+                server->handler_(call_caller, request, reply);
             } catch (const std::exception& e) {
                 log::error("a call failed", {{"method", request.method}, {"error", e.what()}});
                 reply(protocol::make_error(protocol::error::InternalError,
@@ -306,6 +352,7 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
 
 Server::Server(sd_event* loop, int listen_fd, Handler handler, const DaemonSettings& settings)
     : loop_(loop), handler_(std::move(handler)), settings_(settings) {
+    if (listen_fd < 0) return;
     int r = sd_event_add_io(loop_, &accept_source_, listen_fd, EPOLLIN, &Server::on_accept, this);
     if (r < 0) throw std::runtime_error("cannot watch the listening socket: " + errno_text(-r));
 }
@@ -361,6 +408,7 @@ void Server::accept_one(int client_fd) {
     auto connection = std::make_shared<Connection>();
     connection->server = this;
     connection->fd = client_fd;
+    connection->channel = std::make_unique<SocketChannel>(client_fd);
     connection->caller.uid = peer.uid;
     // Root may act for anyone, so its name is never asked for; not looking it up spares every
     // login (the module runs as root) a scan of the user database, twice.
@@ -390,10 +438,58 @@ void Server::close_connection(Connection* connection) {
     sd_event_source_disable_unref(keep->idle);
     keep->io = nullptr;
     keep->idle = nullptr;
+    keep->channel.reset();  // a TLS session says goodbye before its socket is closed
     close(keep->fd);
     keep->fd = -1;
     keep->closing = true;
-    if (--per_uid_[keep->caller.uid] <= 0) per_uid_.erase(keep->caller.uid);
+    if (!keep->caller.host.empty()) {
+        if (--per_host_[keep->caller.host] <= 0) per_host_.erase(keep->caller.host);
+    } else if (--per_uid_[keep->caller.uid] <= 0) {
+        per_uid_.erase(keep->caller.uid);
+    }
+}
+
+bool Server::adopt(int fd, std::unique_ptr<Channel> channel, const std::string& host,
+                   int per_host_limit) {
+    auto count = per_host_.find(host);
+    if (count != per_host_.end() && count->second >= per_host_limit) {
+        log::warning("refusing a connection: too many open from this host",
+                     {{"host", host}, {"limit", std::to_string(per_host_limit)}});
+        channel.reset();
+        close(fd);
+        return false;
+    }
+    auto connection = std::make_shared<Connection>();
+    connection->server = this;
+    connection->fd = fd;
+    connection->channel = std::move(channel);
+    connection->caller.host = host;
+    int r =
+        sd_event_add_io(loop_, &connection->io, fd, EPOLLIN, &Connection::on_io, connection.get());
+    if (r >= 0)
+        r = sd_event_add_time_relative(loop_, &connection->idle, CLOCK_MONOTONIC,
+                                       static_cast<uint64_t>(settings_.idle_timeout) * 1000000ULL,
+                                       0, &Connection::on_idle, connection.get());
+    if (r < 0) {
+        log::error("cannot watch a connection", {{"host", host}, {"error", errno_text(-r)}});
+        sd_event_source_disable_unref(connection->io);
+        connection->channel.reset();
+        close(fd);
+        return false;
+    }
+    per_host_[host] += 1;
+    connections_.emplace(connection.get(), std::move(connection));
+    return true;
+}
+
+void Server::close_host(const std::string& host) {
+    std::vector<Connection*> closing;
+    for (const auto& [connection, keep] : connections_)
+        if (connection->caller.host == host) closing.push_back(connection);
+    for (auto* connection : closing) close_connection(connection);
+    if (!closing.empty())
+        log::notice("closed the connections of a host no longer admitted",
+                    {{"host", host}, {"connections", std::to_string(closing.size())}});
 }
 
 }  // namespace twofactor

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "daemon/config/settings.h"
+#include "daemon/runtime/channel.h"
 #include "daemon/service/service.h"
 
 typedef struct sd_event sd_event;
@@ -35,10 +36,19 @@ public:
     // exactly once, by itself if it must.
     using Handler = std::function<void(const Caller&, const protocol::Request&, Reply)>;
 
+    // `listen_fd` -1: no socket of its own; connections come through adopt().
     Server(sd_event* loop, int listen_fd, Handler handler, const DaemonSettings& settings);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
+
+    // Serves a connection from login host `host`, whose TLS handshake is done: each call names
+    // the host's caller ({"caller": {"uid": N, "user": NAME}} beside method and parameters).
+    // False (the connection closed) past `per_host_limit` open connections of that host.
+    bool adopt(int fd, std::unique_ptr<Channel> channel, const std::string& host,
+               int per_host_limit);
+    // Closes every connection of `host` (removed from the hosts file).
+    void close_host(const std::string& host);
 
 private:
     struct Connection;
@@ -55,6 +65,7 @@ private:
     const DaemonSettings& settings_;
     std::map<Connection*, std::shared_ptr<Connection>> connections_;
     std::map<uid_t, int> per_uid_;
+    std::map<std::string, int> per_host_;
 };
 
 }  // namespace twofactor

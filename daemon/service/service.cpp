@@ -43,6 +43,7 @@ Service::Service(const Settings& settings, Store& store, Messenger& messenger, C
 void Service::handle(const Caller& caller, const protocol::Request& request, Respond respond) {
     // Every line this call writes, and those of the Twilio answers it waits for, is the caller's.
     log::CallerScope scope(caller.uid);
+    log::HostScope host(caller.host);
     static const std::map<std::string, Handler> kHandlers = {
         {protocol::method::GenerateSecret, &Service::generate_secret},
         {protocol::method::SendCode, &Service::send_code},

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/protocol.h"
@@ -26,8 +27,14 @@
 namespace twofactor {
 
 struct Caller {
+    Caller() = default;
+    Caller(uid_t u, std::string name, std::string from = {})
+        : uid(u), user(std::move(name)), host(std::move(from)) {}
     uid_t uid = 0;
     std::string user;  // login name of the uid; empty for root (never needed) and nameless uids
+    // The login host a call came from over TLS (its certificate's name); empty for this host's
+    // own socket. uid and user are then the host's caller, as its agent forwarded them.
+    std::string host;
     bool is_root() const { return uid == 0; }
 };
 

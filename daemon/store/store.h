@@ -232,7 +232,8 @@ private:
 
 // Which backend and where; filled from the configuration.
 struct StoreSettings {
-    enum class Backend { Sqlite, Postgresql };
+    // Remote: an agent, which opens no store and forwards every call to a server.
+    enum class Backend { Sqlite, Postgresql, Remote };
     Backend backend = Backend::Sqlite;
     std::string database;     // SQLite file
     std::string conninfo;     // libpq connection string or URI

@@ -364,8 +364,118 @@ static void a_database_password_file_others_may_read_is_refused(void**) {
     assert_string_equal(fine.c_str(), "");
 }
 
+// Files a [listen] or [remote] section names; each test writes its own beside the config.
+std::string fleet_file(const char* suffix) {
+    std::string path = g_path + suffix;
+    std::ofstream(path) << "x\n";
+    chmod(path.c_str(), 0600);
+    return path;
+}
+
+void remove_fleet_files() {
+    for (const char* suffix : {".crt", ".key", ".ca", ".hosts"})
+        std::remove((g_path + suffix).c_str());
+}
+
+static void a_server_listens_for_agents(void**) {
+    const std::string crt = fleet_file(".crt"), key = fleet_file(".key"), ca = fleet_file(".ca"),
+                      hosts = fleet_file(".hosts");
+    write_config("[listen]\naddress = 0.0.0.0:8446\ncertificate_file = " + crt +
+                 "\nkey_file = " + key + "\nclient_ca_file = " + ca + "\nhosts_file = " + hosts +
+                 "\ntexts_per_host_per_minute = 7\nlogins_per_host_per_minute = 70\n");
+    auto s = load_settings(g_path, true);
+    assert_string_equal(s.listen.address.c_str(), "0.0.0.0:8446");
+    assert_string_equal(s.listen.key_file.c_str(), key.c_str());
+    assert_string_equal(s.listen.hosts_file.c_str(), hosts.c_str());
+    assert_int_equal(s.listen.texts_per_host_per_minute, 7);
+    assert_int_equal(s.listen.logins_per_host_per_minute, 70);
+    assert_false(s.is_agent());
+
+    // Without the client CA no agent could be checked: refused, on the address's line.
+    write_config("[listen]\naddress = [::1]:8446\ncertificate_file = " + crt +
+                 "\nhosts_file = " + hosts + "\n");
+    assert_true(load_error().find(":2: [listen] address needs client_ca_file") !=
+                std::string::npos);
+    write_config("[listen]\naddress = 8446\n");
+    assert_true(load_error().find(":2: address must be HOST:PORT") != std::string::npos);
+    write_config("[listen]\naddress = h:1\nhosts_file = " + g_path + ".missing\n");
+    assert_true(load_error().find(":3: hosts_file " + g_path + ".missing: No such file") !=
+                std::string::npos);
+    write_config("[listen]\naddress = h:1\nlogins_per_host_per_minute = 0\n");
+    assert_true(load_error().find("logins_per_host_per_minute must be a whole number") !=
+                std::string::npos);
+    // [remote] belongs to an agent.
+    write_config("[remote]\nservers = a:1\n");
+    assert_true(load_error().find(":2: [remote] is read only with [store] backend = remote") !=
+                std::string::npos);
+    remove_fleet_files();
+}
+
+static void an_agent_names_its_servers(void**) {
+    const std::string crt = fleet_file(".crt"), key = fleet_file(".key"), ca = fleet_file(".ca");
+    write_config(
+        "[store]\nbackend = remote\n[remote]\nservers = tf1.example.org:8446, "
+        "[2001:db8::1]:8446 ,10.0.0.2:9\nca_file = " +
+        ca + "\ncertificate_file = " + crt + "\nkey_file = " + key +
+        "\ntimeout = 4\nretry_after = 20\n");
+    auto s = load_settings(g_path, true);
+    assert_true(s.is_agent());
+    assert_int_equal(s.remote.servers.size(), 3);
+    assert_string_equal(s.remote.servers[1].c_str(), "[2001:db8::1]:8446");
+    assert_string_equal(s.remote.ca_file.c_str(), ca.c_str());
+    assert_int_equal(s.remote.timeout, 4);
+    assert_int_equal(s.remote.retry_after, 20);
+
+    write_config("[store]\nbackend = remote\n");
+    assert_true(load_error().find(":2: backend = remote needs [remote] servers") !=
+                std::string::npos);
+    write_config("[store]\nbackend = remote\n[remote]\nservers = a:1, b\nca_file = " + ca + "\n");
+    assert_true(load_error().find(":4: servers must list HOST:PORT") != std::string::npos);
+    write_config("[store]\nbackend = remote\n[remote]\nservers = a:1\ncertificate_file = " + crt +
+                 "\n");
+    assert_true(load_error().find(":2: backend = remote needs [remote] ca_file") !=
+                std::string::npos);
+    remove_fleet_files();
+}
+
+static void an_agent_refuses_every_secret(void**) {
+    const std::string agent = "[store]\nbackend = remote\n[remote]\nservers = a:1\n";
+    const struct {
+        std::string extra;
+        const char* error;
+    } cases[] = {
+        {"[daemon]\ndatabase = /var/lib/twofactord/twofactord.db\n",
+         ":6: an agent ([store] backend = remote) holds no database"},
+        {"[daemon]\nsocket = /run/s\nkey_file = /etc/twofactord/key\n",
+         ":7: an agent ([store] backend = remote) holds no data key"},
+        {"[twilio]\naccount_sid = AC0123456789abcdef0123456789ABCDEF\n",
+         ":6: an agent ([store] backend = remote) has no [twilio] section"},
+        {"[postgresql]\n\nconninfo = host=db1\n",
+         ":7: an agent ([store] backend = remote) has no [postgresql] section"},
+        {"[listen]\naddress = 0.0.0.0:1\n",
+         ":6: an agent ([store] backend = remote) has no [listen]"},
+        // An empty section holds nothing, but says the file was written for a server.
+        {"[twilio]\n", ": an agent ([store] backend = remote) has no [twilio] section"},
+    };
+    for (const auto& c : cases) {
+        write_config(agent + c.extra);
+        const std::string error = load_error();
+        if (error.find(g_path + c.error) == std::string::npos) {
+            std::fprintf(stderr, "config:\n%s%sgave: %s\n", agent.c_str(), c.extra.c_str(),
+                         error.c_str());
+            fail();
+        }
+    }
+    // Refused before any secret file it names is read: this one does not exist.
+    write_config(agent + "[twilio]\nauth_token_file = /nonexistent/token\n");
+    assert_true(load_error().find("has no [twilio] section") != std::string::npos);
+}
+
 int main() {
     const CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_server_listens_for_agents, make_path, remove_path),
+        cmocka_unit_test_setup_teardown(an_agent_names_its_servers, make_path, remove_path),
+        cmocka_unit_test_setup_teardown(an_agent_refuses_every_secret, make_path, remove_path),
         cmocka_unit_test_setup_teardown(a_full_file_is_read, make_path, remove_path),
         cmocka_unit_test(a_missing_file_gives_defaults_unless_required),
         cmocka_unit_test_setup_teardown(errors_name_the_file_line_and_problem, make_path,

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// A server's port for login hosts: accepts TCP on [listen] address, runs each TLS 1.3 handshake
+// on the loop without blocking, admits a host only when its certificate chains to
+// client_ca_file and its name is a line of hosts_file, then hands the connection to a Server
+// (the same framing, limits and timers as the Unix socket). reload() rereads hosts_file and
+// closes the connections of hosts no longer in it.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "daemon/config/settings.h"
+#include "daemon/runtime/server.h"
+
+typedef struct sd_event sd_event;
+typedef struct sd_event_source sd_event_source;
+
+namespace twofactor {
+
+// The admitted host names in `path`: one a line, lower-cased; blank lines and # comments
+// skipped. Throws std::runtime_error when it cannot be read.
+std::set<std::string> read_hosts_file(const std::string& path);
+
+class TlsListener {
+public:
+    // `key_file`: the server's key (the credential's path or [listen] key_file). Throws
+    // std::runtime_error naming what failed (a file, the address).
+    TlsListener(sd_event* loop, const ListenSettings& settings, const std::string& key_file,
+                std::int64_t handshake_timeout_seconds, Server& server);
+    ~TlsListener();
+    TlsListener(const TlsListener&) = delete;
+    TlsListener& operator=(const TlsListener&) = delete;
+
+    // Rereads hosts_file; keeps the old list (and says so) when it cannot be read.
+    void reload();
+
+private:
+    struct Handshake;
+    static int on_accept(sd_event_source*, int fd, uint32_t, void* userdata);
+    void start_handshake(int fd, const std::string& peer);
+    void step(Handshake* handshake);
+    void finish(Handshake* handshake);
+    void drop(Handshake* handshake);
+
+    sd_event* loop_;
+    const ListenSettings& settings_;
+    std::int64_t handshake_timeout_;
+    Server& server_;
+    SSL_CTX* context_ = nullptr;
+    int fd_ = -1;
+    sd_event_source* accept_source_ = nullptr;
+    std::set<std::string> hosts_;
+    std::map<Handshake*, std::unique_ptr<Handshake>> handshakes_;
+};
+
+}  // namespace twofactor
