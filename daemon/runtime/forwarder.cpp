@@ -173,22 +173,30 @@ protocol::json Forwarder::forward(const std::string& frame, Clock::time_point de
     // Every server failed lately: try them all again rather than give up without asking.
     if (order.empty())
         for (std::size_t i = 0; i < settings_.servers.size(); ++i) order.push_back(i);
+    // Whether a server received the whole call: it may have acted on it (a challenge made, a
+    // text sent), so "no server" would be a lie that failmode=safe lets in.
+    bool delivered = false;
     for (std::size_t i : order) {
         if (Clock::now() >= deadline) break;
         std::string why;
-        if (auto answer = exchange(i, frame, deadline, why)) return std::move(*answer);
+        if (auto answer = exchange(i, frame, deadline, why, delivered)) return std::move(*answer);
         mark_down(i, Clock::now());
         log::warning("a server failed; skipping it for retry_after",
                      {{"server", settings_.servers[i]},
                       {"retry_after", std::to_string(settings_.retry_after)},
                       {"error", why}});
     }
+    if (delivered)
+        return protocol::make_error(
+            protocol::error::InternalError,
+            {{"message", "a server took the call and none answered in time; it may have acted"}});
     return protocol::make_error(protocol::error::Unavailable,
                                 {{"message", "no twofactord server answered in time"}});
 }
 
 std::optional<protocol::json> Forwarder::exchange(std::size_t server, const std::string& frame,
-                                                  Clock::time_point deadline, std::string& why) {
+                                                  Clock::time_point deadline, std::string& why,
+                                                  bool& delivered) {
     const auto endpoint = parse_endpoint(settings_.servers[server]);
     if (!endpoint) {
         why = "not HOST:PORT";
@@ -228,6 +236,7 @@ std::optional<protocol::json> Forwarder::exchange(std::size_t server, const std:
         }
         sent += static_cast<std::size_t>(n);
     }
+    delivered = true;
     std::string received;
     char buffer[16 * 1024];
     while (received.find('\0') == std::string::npos) {

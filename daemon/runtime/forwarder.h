@@ -42,8 +42,11 @@ private:
     // On a worker: the answer of the first server that gives one, or Unavailable.
     protocol::json forward(const std::string& frame, Clock::time_point deadline);
     // One server: the answer, or nullopt after a transport failure (with `why` set).
+    // One try at one server: its answer, or nullopt with `why`. `delivered` becomes true once
+    // the server has received the whole call.
     std::optional<protocol::json> exchange(std::size_t server, const std::string& frame,
-                                           Clock::time_point deadline, std::string& why);
+                                           Clock::time_point deadline, std::string& why,
+                                           bool& delivered);
     bool is_down(std::size_t server, Clock::time_point now);
     void mark_down(std::size_t server, Clock::time_point now);
 

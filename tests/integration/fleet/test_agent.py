@@ -6,9 +6,12 @@ an agent's configuration that names a secret is refused with its file and line."
 
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pam"))
@@ -17,6 +20,53 @@ from pam_support import LIBERAL_LIMITS, PHONE, PamTestCase, merged  # noqa: E402
 import harness  # noqa: E402
 from harness import binary, free_loopback_port, wait_until  # noqa: E402
 import tls_support as tls  # noqa: E402
+
+
+class SilentServer:
+    """A TLS server with a certificate the agent trusts that reads one call and never answers,
+    as a server that hangs once it has the call."""
+
+    def __init__(self, certificate, key):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(certificate, key)
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.listener.settimeout(0.5)
+        self.port = self.listener.getsockname()[1]
+        self.received = threading.Event()
+        self.stop = threading.Event()
+        self.held = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                continue
+            try:
+                connection = self.context.wrap_socket(raw, server_side=True)
+                connection.settimeout(5)
+                data = b""
+                while b"\0" not in data:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                if b"\0" in data:
+                    self.received.set()
+                self.held.append(connection)  # open, and never answered
+            except (OSError, ssl.SSLError):
+                raw.close()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(5)
+        for connection in self.held:
+            connection.close()
+        self.listener.close()
 
 
 class AgentTest(PamTestCase):
@@ -156,6 +206,20 @@ class AgentTest(PamTestCase):
         self.assertEqual(reply.get("error"), "io.twofactor.Unavailable", (rc, reply, err))
         result = self.login(user, socket_path=agent).finish()
         self.assertResult(result, "PAM_AUTHINFO_UNAVAIL")
+
+    def test_a_server_that_took_the_call_and_went_silent_is_a_refusal(self):
+        # The server received Begin (it may have made a challenge and sent a text) and never
+        # answered: "no daemon" (Unavailable) would let failmode=safe in; it must be refused.
+        user = self.h.create_user()
+        self.enroll_texted(user)
+        silent = SilentServer(*self.ca.issue("localhost", ip="127.0.0.1"))
+        self.addCleanup(silent.close)
+        agent, agent_log = self.start_agent(f"127.0.0.1:{silent.port}")
+        result = self.login(user, "timeout=5 failmode=safe", socket_path=agent).finish()
+        self.assertTrue(silent.received.wait(5), "the server never got the call")
+        self.assertNotEqual(result.name, "PAM_SUCCESS", result)
+        self.assertNotIn("letting the user in because failmode=safe", result.log)
+        self.assertIn("Begin: the daemon failed", result.log)
 
     def test_a_server_the_agents_ca_did_not_sign_is_not_trusted(self):
         other = tls.Pki(os.path.join(self.pki_dir, "other"), name="other")
