@@ -42,8 +42,9 @@ public:
 
     virtual ~Messenger() = default;
 
-    // Queues a text to `to` (E.164). `done` runs exactly once, later, from the event loop, never
-    // from inside send(). The body is wiped after use.
+    // Queues a text to `to` (E.164). `done` runs exactly once, later, never from inside send():
+    // TwilioClient calls it on the event loop; the service's Messenger (LoopMessenger) brings it
+    // to a worker, where it may use the store. The body is wiped after use.
     virtual void send(const std::string& to, SecureString body, TextOptions options,
                       Callback done) = 0;
     void send(const std::string& to, SecureString body, Callback done) {
