@@ -18,6 +18,15 @@ std::optional<std::string> credential_path(std::string_view name) {
     return path;
 }
 
+std::optional<std::string> given_credential_path(std::string_view name) {
+    auto path = credential_path(name);
+    if (!path) return std::nullopt;
+    const auto text = read_secret_text(*path);
+    // Unreadable: the caller's reading names the file and the error.
+    if (text && text->empty()) return std::nullopt;
+    return path;
+}
+
 std::optional<std::string> read_secret_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;

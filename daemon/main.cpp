@@ -294,7 +294,7 @@ Server::Handler host_handler(Dispatcher& dispatcher, HostPolicy& policy) {
 
 // The server's TLS key: the credential twofactord-tls.key, else [listen] key_file.
 std::string tls_key_path(const ListenSettings& listen) {
-    if (auto credential = credential_path("twofactord-tls.key")) return *credential;
+    if (auto credential = given_credential_path("twofactord-tls.key")) return *credential;
     if (listen.key_file.empty())
         throw ConfigError(
             "[listen] address needs the server's TLS key: key_file or the credential "
@@ -368,7 +368,7 @@ int serve(sd_event* loop, const Settings& settings, Store& store, HostPolicy* po
 
 // The agent's TLS key: the credential twofactord-agent.key, else [remote] key_file.
 std::string agent_key_path(const RemoteSettings& remote) {
-    if (auto credential = credential_path("twofactord-agent.key")) return *credential;
+    if (auto credential = given_credential_path("twofactord-agent.key")) return *credential;
     if (remote.key_file.empty())
         throw ConfigError(
             "[store] backend = remote needs the agent's TLS key: [remote] key_file or the "

@@ -71,6 +71,24 @@ else
     printf '%s\n' "$security" | grep '✗'
 fi
 
+# Every credential the daemon reads is loaded by the unit, and every one but the data key has a
+# SetCredential= default, so that a host without that file (an agent has no Twilio token, a
+# single host no TLS key) still starts.
+sources="$here/../../daemon"
+names=$(grep -rhoE '(credential_path|read_credential)\("[^"]+"\)|kCredentialName = "[^"]+"' \
+    "$sources" | sed -E 's/.*"([^"]+)".*/\1/' | sort -u)
+[ -n "$names" ] || fail "found no credential names in $sources"
+for name in $names; do
+    if ! grep -q "^LoadCredential=$name:" "$units/twofactord.service"; then
+        fail "the daemon reads the credential $name, which the unit does not load"
+    elif [ "$name" != twofactord.key ] &&
+        ! grep -qF "SetCredential=$name:\n" "$units/twofactord.service"; then
+        fail "the optional credential $name has no SetCredential= default"
+    else
+        pass "the unit loads the credential $name"
+    fi
+done
+
 # sysusers.d and tmpfiles.d, applied to a scratch root seeded with this system's account files
 # (systemd-sysusers allocates a uid that is free here).
 root="$tmp/root"
