@@ -51,4 +51,8 @@ HostScope::~HostScope() {
     t_host = outer_;
 }
 
+std::string host_in_scope() {
+    return t_host;
+}
+
 }  // namespace twofactor::log

@@ -34,6 +34,9 @@ private:
     std::string outer_;
 };
 
+// The login host this thread serves now, empty if none (to carry into a callback).
+std::string host_in_scope();
+
 inline void error(std::string_view m, std::initializer_list<Field> f = {}) {
     write(Level::Error, m, f);
 }

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The service's Messenger: each text's, call's or verification's callback runs as the caller
 // whose call sent it (log::CallerScope), so that the lines Twilio's answer causes count toward
-// that caller's log budget like the lines of the call itself.
+// that caller's log budget like the lines of the call itself, and, for a login host's call, carry
+// its HOST= (log::HostScope) like them.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "daemon/log/log.h"
 #include "daemon/log/log_budget.h"
 #include "daemon/service/messenger.h"
 
@@ -37,9 +39,12 @@ public:
 private:
     static Callback attributed(Callback done) {
         const std::optional<uid_t> caller = log::caller_in_scope();
-        if (!caller) return done;
-        return [uid = *caller, done = std::move(done)](const SmsResult& result) {
-            log::CallerScope scope(uid);
+        std::string host = log::host_in_scope();
+        if (!caller && host.empty()) return done;
+        return [caller, host = std::move(host), done = std::move(done)](const SmsResult& result) {
+            log::HostScope host_scope(host);
+            if (!caller) return done(result);
+            log::CallerScope caller_scope(*caller);
             done(result);
         };
     }
