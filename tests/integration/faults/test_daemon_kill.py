@@ -17,10 +17,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from faults_support import FaultTestCase, main, totp
+from harness import SANITIZED
 from pam_support import Login
 
-USERS = 500                 # each enrolled and logged in once: 1,000 operations
-MAX_OPERATIONS = 1500       # with the retries of operations cut short by kills, at most
+# Each user enrolled and logged in once: 1,000 operations (300 under the sanitizers).
+USERS = 150 if SANITIZED else 500
+MAX_OPERATIONS = 3 * USERS  # with the retries of operations cut short by kills, at most
 WORKERS = 8
 KILLS = 5
 MODULE_TIMEOUT = 30
@@ -281,7 +283,7 @@ class DaemonKillTest(FaultTestCase):
                            self.outcomes.get(f"enroll rc={EXIT_UNREACHABLE}", 0), 0, summary)
         self.assertGreaterEqual(checked, USERS * 9 // 10, summary)
         self.assertGreaterEqual(len(self.accepted), USERS * 3 // 4, summary)
-        self.assertGreaterEqual(self.meaningful_replays, 100, summary)
+        self.assertGreaterEqual(self.meaningful_replays, USERS // 5, summary)
 
 
 if __name__ == "__main__":
