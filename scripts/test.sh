@@ -9,6 +9,13 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/install-deps.sh"
 
+# Tests that use the whole machine run alone: sshd, sudo and pkexec logins and the installed
+# packages (e2e, packaging, and the rest that cannot run under the sanitizers), and the
+# benchmark's smoke run. The others start their own daemons, endpoints and servers on free ports
+# and wait on them most of the time, so they run two at a time.
+SERIAL_LABELS='e2e|packaging|bench|no-sanitizer'
+JOBS=2
+
 # run_suite BUILD_DIR [ctest selection...]: runs the selected tests, then checks that ctest ran
 # exactly as many as it lists for that selection and skipped none.
 run_suite() {
@@ -46,14 +53,16 @@ echo "== build (release) =="
     -DTWOFACTOR_FUZZ=OFF
 require_labels "$here/build-test" unit integration e2e packaging
 echo "== tests (release) =="
-run_suite "$here/build-test"
+run_suite "$here/build-test" -j "$JOBS" -LE "$SERIAL_LABELS"
+run_suite "$here/build-test" -L "$SERIAL_LABELS"
 
 echo "== build (AddressSanitizer + UBSan) =="
 "$here/scripts/build.sh" "$here/build-asan" -DTWOFACTOR_TESTS=ON -DTWOFACTOR_SANITIZE=ON \
     -DTWOFACTOR_FUZZ=OFF -DCMAKE_BUILD_TYPE=Debug
 echo "== tests (AddressSanitizer + UBSan) =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-run_suite "$here/build-asan" -LE no-sanitizer
+run_suite "$here/build-asan" -j "$JOBS" -LE "$SERIAL_LABELS"
+run_suite "$here/build-asan" -L "$SERIAL_LABELS" -LE no-sanitizer
 
 echo "== fuzz smoke (libFuzzer, clang) =="
 cmake -S "$here" -B "$here/build-fuzz" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
