@@ -9,7 +9,8 @@ pam_twofactor.so on the agents' sockets.
 - ten wrong codes spread over both agents lock the account ([lockout] failures, default 10);
 - failover: server 1 is killed while the user waits at the prompt; the code completes through
   server 2, and the added delay is printed;
-- an answer, a refusal included, is final: not sent to the other server as well."""
+- an answer, a refusal included, is final: not sent to the other server as well;
+- trust=: a trust made through A is honoured through A and not through B."""
 
 import os
 import shutil
@@ -28,6 +29,7 @@ import tls_support as tls
 
 AGENTS = ("login1.test", "login2.test")
 RHOST = "203.0.113.9"
+TTY = "/dev/pts/0"
 LOCKOUT_FAILURES = 10  # twofactord.conf(5) [lockout] failures: the default, and the harness's
 
 
@@ -309,6 +311,36 @@ class ServersTest(unittest.TestCase):
         self.assertEqual(after[1], calls[1], "the other server got the refused calls too")
         self.assertGreater(after[0], calls[0])
         self.assertNotIn("a server failed", agent.log())
+
+    # -- trusts -------------------------------------------------------------------------------
+
+    def trusted_login(self, agent, user, **where):
+        result = self.login(agent, user, "timeout=30 trust=600", **where).finish()
+        self.assertResult(result, "PAM_SUCCESS")
+        self.assertEqual(result.lines("prompt"), [], result)
+        self.assertRegex(result.log, r": trusted \(PAM_SUCCESS\)")
+
+    def test_a_trust_made_through_a_is_honoured_through_a_only(self):
+        user, phone = self.new_user()
+        enroll_quietly(self, self.s1, user, phone)
+        for where in ({"rhost": None, "tty": TTY}, {"rhost": RHOST}):
+            with self.subTest(**where):
+                result, _, _ = self.texted_login(self.a, user, phone, "timeout=30 trust=600",
+                                                 **where)
+                self.assertResult(result, "PAM_SUCCESS")
+                self.trusted_login(self.a, user, **where)
+                # The same user, service and origin through B: the code, as if no trust.
+                result, _, _ = self.texted_login(self.b, user, phone, "timeout=30 trust=600",
+                                                 **where)
+                self.assertResult(result, "PAM_SUCCESS")
+                self.trusted_login(self.b, user, **where)
+                self.trusted_login(self.a, user, **where)
+        # Each trust is bound to its agent's certificate name; the server shows them.
+        rc, status, err = self.s2.ctl_json("status", user)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(sorted((t["origin"], t["host"]) for t in status["trusts"]),
+                         sorted((origin, host) for origin in (RHOST, "tty:" + TTY)
+                                for host in AGENTS), status)
 
 
 if __name__ == "__main__":
