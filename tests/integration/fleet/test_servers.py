@@ -113,9 +113,17 @@ class ServersTest(unittest.TestCase):
 
     @classmethod
     def start_agent(cls, name, **kw):
+        """An agent for the whole class."""
         servers = ", ".join(f"127.0.0.1:{s.port}" for s in cls.servers)
         agent = Agent(cls.s1.dir, name, cls.certificates[name], cls.ca.ca, servers, **kw)
         cls.addClassCleanup(agent.stop)
+        return agent
+
+    def fresh_agent(self, name, **kw):
+        """An agent of this test's own: no server marked down yet; stopped after the test."""
+        servers = ", ".join(f"127.0.0.1:{s.port}" for s in self.servers)
+        agent = Agent(self.s1.dir, name, self.certificates[name], self.ca.ca, servers, **kw)
+        self.addCleanup(agent.stop)
         return agent
 
     def run(self, result=None):
@@ -253,7 +261,7 @@ class ServersTest(unittest.TestCase):
     def test_failover_while_the_user_waits_at_the_prompt(self):
         user, phone = self.new_user()
         enroll_quietly(self, self.s1, user, phone)
-        agent = self.start_agent(AGENTS[0], retry_after=60)
+        agent = self.fresh_agent(AGENTS[0], retry_after=60)
         self.addCleanup(self.restart_server_1)
 
         def answer_and_time(login, code):
@@ -294,8 +302,8 @@ class ServersTest(unittest.TestCase):
         secret = enroll_quietly(self, self.s1, user)
         wrong = next(c for c in ("000000", "111111", "222222", "333333")
                      if c not in {totp(secret, offset=k) for k in range(-2, 4)})
-        # A fresh agent: both servers are up and neither is marked down.
-        agent = self.start_agent(AGENTS[0])
+        # Both servers are up and this agent has marked neither down.
+        agent = self.fresh_agent(AGENTS[0])
         rc, begun, err = self.ctl_json(agent, "login", user)
         self.assertEqual(rc, 0, (begun, err))
         calls = self.calls_from(agent)
