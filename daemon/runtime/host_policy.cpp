@@ -126,8 +126,6 @@ std::optional<protocol::json> HostPolicy::admit(const Caller& caller, protocol::
         if (m == method::Unlock) return denied("only an administrator on a server may unlock");
     }
     if (auto refusal = limit(caller, m)) return refusal;
-    // Trusts are not bound to hosts: none is asked for or used through a server.
-    if (m == method::Begin) p.erase("trust");
     if (auto id = p.find("twoFactorId"); id != p.end() && id->is_string()) {
         const auto raw = unbind(caller.host, id->get<std::string>());
         if (!raw) return not_found(id->get<std::string>());

@@ -4,7 +4,8 @@
 // complete it, and ask whether a user is enrolled or locked (Status without the number, the
 // failures or the trusts). A non-root user of the host may do what that user may do on a host of
 // its own, as that user (the service checks the user and the proofs). Never over the wire:
-// Unlock, root's setup texts and changes, trusts (trust= asks for none through a server).
+// Unlock, root's setup texts and changes. A trust (trust=) asked for through a host is bound to
+// that host by the service (Service::trust_host, from Caller::host).
 //
 // A twoFactorId is bound to the host that started it: the host receives the id with a MAC of
 // (host, id) under a key derived from the data key, which every server of a fleet holds, so the

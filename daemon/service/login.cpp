@@ -281,7 +281,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
         challenges_.erase(id);
         reset_failures(user, state.failures);
         log::notice("two-factor login succeeded", {{"user", user}, {"ip", ip}});
-        remember_trust(*c, now);
+        remember_trust(*c, trust_host(caller), now);
         respond(protocol::make_reply({{"user", user}}));
         return;
     }
@@ -297,7 +297,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     // With Twilio Verify, a code that is no app's is Verify's to check, once Verify sent one.
     if (uses_verify() && c->delivery == Delivery::TextMessage && c->texted_step &&
         is_code_shaped(code.view())) {
-        check_verification(id, *e, std::move(code), ip, respond);
+        check_verification(id, *e, std::move(code), ip, trust_host(caller), respond);
         return;
     }
     throw wrong_code(*c, ip, now);

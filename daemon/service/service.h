@@ -141,8 +141,9 @@ private:
     // (the challenge's, or a new one when no text went out).
     bool call_requested(const protocol::json& p) const;
     void call_code(const Challenge& c, const Enrollment& e, std::uint64_t step, Respond& respond);
+    // `trust_host`: where a trust the challenge asked for is bound, once Verify approves.
     void check_verification(const std::string& id, const Enrollment& e, SecureString code,
-                            const std::string& ip, Respond& respond);
+                            const std::string& ip, const std::string& trust_host, Respond& respond);
     // factor_change.cpp: a non-root caller proves the current factor with `code_field` (and
     // `twoFactorId` for a texted code), then `then` makes the change (at once, or, for a code
     // Twilio Verify texted, once Verify approved it). Consumes the code; a wrong one counts as
@@ -175,9 +176,14 @@ private:
     TrustRequest trust_request(const Caller& caller, const protocol::json& p,
                                const std::string& service, const std::string& ip,
                                const std::string& tty) const;
+    // The host a caller's trusts are made for and honoured on: the login host a call came from
+    // over TLS (its certificate's name), else this daemon's own host_id_.
+    const std::string& trust_host(const Caller& caller) const;
     std::optional<std::int64_t> trusted_until(const std::string& user, const TrustRequest& request,
                                               std::int64_t now);
-    void remember_trust(const Challenge& c, std::int64_t now);
+    // `host`: trust_host() of the caller who completed the challenge. A challenge begun through
+    // a login host is completed through that host only (HostPolicy binds its id to the host).
+    void remember_trust(const Challenge& c, const std::string& host, std::int64_t now);
     // The store's observer of trust rows whose MAC does not match: logs each such row once.
     static void log_forged_trust(const Trust& t);
     protocol::json live_trusts(const std::string& user, std::int64_t now);

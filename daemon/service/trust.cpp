@@ -55,6 +55,7 @@ TrustRequest Service::trust_request(const Caller& caller, const json& p, const s
     request.seconds = std::min(*asked, settings_.trust.max_seconds);
     request.service = service;
     request.origin = !ip.empty() ? ip : tty.empty() ? std::string() : "tty:" + tty;
+    request.host = trust_host(caller);
     // Only root speaks for a PAM service and a remote host (the module inside sshd, sudo, su,
     // login); a user's own process could name any of them. Without both, nothing identifies
     // where the next login comes from.
@@ -64,10 +65,14 @@ TrustRequest Service::trust_request(const Caller& caller, const json& p, const s
     return request;
 }
 
+const std::string& Service::trust_host(const Caller& caller) const {
+    return caller.host.empty() ? host_id_ : caller.host;
+}
+
 std::optional<std::int64_t> Service::trusted_until(const std::string& user,
                                                    const TrustRequest& request, std::int64_t now) {
     if (request.seconds <= 0) return std::nullopt;
-    auto trust = store_.get_trust(user, request.service, request.origin, host_id_);
+    auto trust = store_.get_trust(user, request.service, request.origin, request.host);
     if (!trust) return std::nullopt;
     // Made under a larger max_seconds or trust=, it ends where today's limits say.
     const std::int64_t until =
@@ -77,14 +82,14 @@ std::optional<std::int64_t> Service::trusted_until(const std::string& user,
     return until;
 }
 
-void Service::remember_trust(const Challenge& c, std::int64_t now) {
+void Service::remember_trust(const Challenge& c, const std::string& host, std::int64_t now) {
     const std::int64_t seconds = std::min(c.trust_seconds, settings_.trust.max_seconds);
     if (seconds <= 0 || c.service.empty() || c.origin.empty()) return;
-    store_.put_trust(Trust{c.user, c.service, c.origin, host_id_, now, now + seconds});
+    store_.put_trust(Trust{c.user, c.service, c.origin, host, now, now + seconds});
     log::info("login trusted", {{"user", c.user},
                                 {"service", c.service},
                                 {"origin", c.origin},
-                                {"host", host_id_},
+                                {"host", host},
                                 {"seconds", std::to_string(seconds)}});
 }
 

@@ -96,15 +96,16 @@ void Service::resend_verification(const Challenge& c, const Enrollment& e, std::
 }
 
 void Service::check_verification(const std::string& id, const Enrollment& e, SecureString code,
-                                 const std::string& ip, Respond& respond) {
+                                 const std::string& ip, const std::string& trust_host,
+                                 Respond& respond) {
     std::string user = e.user;
     messenger_.check_verification(
         e.mobile_phone, std::move(code),
-        answering(respond, [this, respond, id, user, ip](const SmsResult& result) {
+        answering(respond, [this, respond, id, user, ip, trust_host](const SmsResult& result) {
             std::int64_t now = clock_();
             if (result.accepted) {
                 // The challenge says what the login asked to be trusted for.
-                if (auto c = challenges_.find(id, now)) remember_trust(*c, now);
+                if (auto c = challenges_.find(id, now)) remember_trust(*c, trust_host, now);
                 challenges_.erase(id);
                 reset_failures(user, std::nullopt);
                 log::notice("two-factor login succeeded",

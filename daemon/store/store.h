@@ -64,6 +64,7 @@ struct TrustRequest {
     std::int64_t seconds = 0;
     std::string service;  // PAM_SERVICE
     std::string origin;   // PAM_RHOST, or "tty:" and PAM_TTY when there is no RHOST
+    std::string host;     // the host it is bound to (Service::trust_host)
 };
 
 // A trust made by a second factor that succeeded, on the host that made it

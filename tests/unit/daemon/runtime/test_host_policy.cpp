@@ -72,7 +72,8 @@ static void a_hosts_root_may_only_run_logins(void**) {
     assert_string_equal(refusal(policy, kRootOfA, setup).c_str(), err::PermissionDenied);
     Request begin{method::Begin, json{{"user", "alice"}, {"trust", 3600}}};
     assert_string_equal(refusal(policy, kRootOfA, begin).c_str(), "");
-    assert_false(begin.parameters.contains("trust"));  // no trust through a server
+    // The service binds the trust to the host (Caller::host): it passes as asked.
+    assert_int_equal(begin.parameters.value("trust", 0), 3600);
     Request status{method::Status, json{{"user", "alice"}}};
     assert_string_equal(refusal(policy, kRootOfA, status).c_str(), "");
 }

@@ -878,6 +878,29 @@ void a_trust_is_bound_to_the_host_that_made_it(void** state) {
     assert_string_equal(hosts[2].c_str(), "host-b");
 }
 
+// Through a server, a trust is bound to the login host the call came from (its certificate's
+// name), not to the server: made through A, it is honoured through A only, and neither through
+// B nor on the server's own socket.
+void a_trust_through_a_login_host_is_bound_to_it(void** state) {
+    Fixture& f = fixture(state);
+    f.settings.trust.host_id = "server-1";
+    f.start_service();
+    f.enroll_alice();
+    const Caller root_of_a{0, "", "login1.test"};
+    const Caller root_of_b{0, "", "login2.test"};
+    json begun = begin_as(f, "sudo", "", 600, root_of_a, "/dev/pts/0");
+    assert_false(is_trusted(begun));
+    assert_ok(f.call(
+        root_of_a, method::Complete,
+        {{"twoFactorId", begun["parameters"]["twoFactorId"]}, {"code", f.messenger.last_code()}}));
+    assert_true(is_trusted(begin_as(f, "sudo", "", 600, root_of_a, "/dev/pts/0")));
+    assert_false(is_trusted(begin_as(f, "sudo", "", 600, root_of_b, "/dev/pts/0")));
+    assert_false(is_trusted(begin_as(f, "sudo", "", 600, Fixture::root(), "/dev/pts/0")));
+    json status = f.call(Fixture::root(), method::Status, {{"user", "alice"}});
+    assert_int_equal(status["parameters"]["trusts"].size(), 1);
+    assert_string_equal(status["parameters"]["trusts"][0].value("host", "").c_str(), "login1.test");
+}
+
 void trust_ends_when_it_expires(void** state) {
     Fixture& f = fixture(state);
     f.enroll_alice();
@@ -1129,6 +1152,8 @@ int main() {
         cmocka_unit_test_setup_teardown(trust_skips_the_code_for_the_same_service_and_origin, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_trust_is_bound_to_the_host_that_made_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_trust_through_a_login_host_is_bound_to_it, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(trust_ends_when_it_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(no_trust_after_wrong_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(no_trust_used_while_locked, setup, teardown),
