@@ -5,6 +5,7 @@
 // A refusal is RateLimited: a login then goes on with the app's or a recovery code.
 #include "common/phone.h"
 #include "daemon/log/log.h"
+#include "daemon/log/log_budget.h"
 #include "daemon/service/params.h"
 #include "daemon/service/service.h"
 #include "daemon/store/rules.h"
@@ -23,6 +24,14 @@ constexpr const char* kDayKey = "budget:day";
 
 std::string prefix_key(const std::string& prefix) {
     return "budget:prefix:" + prefix;
+}
+
+// The alarms are written whatever the caller's log budget (log_budget.h): a pump fills its own
+// budget with the lines of the texts it got, and must not silence the line that names it. They
+// are throttled by SmsWatch instead (once a minute per budget, once an hour for conversion).
+void journal_alarm(std::string_view message, std::initializer_list<log::Field> fields) {
+    log::CallerScope unbudgeted(0);  // root's scope: limits nothing
+    log::warning(message, fields);
 }
 
 }  // namespace
@@ -45,11 +54,11 @@ std::int64_t Service::take_budget(const std::string& phone, std::int64_t now) {
     }
     if (wait == 0) return 0;
     if (watch_.journal_refusal(std::string(budget) + ":" + prefix, now))
-        log::warning("text refused: the SMS budget is spent",
-                     {{"event", "sms_budget"},
-                      {"budget", budget},
-                      {"prefix", prefix},
-                      {"retry_after", std::to_string(wait)}});
+        journal_alarm("text refused: the SMS budget is spent",
+                      {{"event", "sms_budget"},
+                       {"budget", budget},
+                       {"prefix", prefix},
+                       {"retry_after", std::to_string(wait)}});
     return wait;
 }
 
@@ -72,8 +81,8 @@ void Service::check_setup_country(const std::string& phone, std::int64_t now) {
         if (countries.count(country)) return;
     }
     if (watch_.journal_refusal("country:" + country, now))
-        log::warning("setup text refused: no number of this country code is enrolled",
-                     {{"event", "sms_budget"}, {"budget", "country"}, {"country", country}});
+        journal_alarm("setup text refused: no number of this country code is enrolled",
+                      {{"event", "sms_budget"}, {"budget", "country"}, {"country", country}});
     throw params::invalid("mobilePhone",
                           "setup texts go only to the country codes of enrolled numbers, "
                           "[sms] default_country_code and allowed_country_codes; +" +
@@ -87,10 +96,10 @@ void Service::note_enrolled_country(const std::string& phone) {
 void Service::watch_conversion(std::int64_t now) {
     auto low = watch_.alarm(now);
     if (!low) return;
-    log::warning("few texted codes are used: possible SMS pumping",
-                 {{"event", "sms_conversion_low"},
-                  {"completed", std::to_string(low->completed)},
-                  {"texted", std::to_string(low->judged)}});
+    journal_alarm("few texted codes are used: possible SMS pumping",
+                  {{"event", "sms_conversion_low"},
+                   {"completed", std::to_string(low->completed)},
+                   {"texted", std::to_string(low->judged)}});
 }
 
 json Service::sms_report(std::int64_t now) {
