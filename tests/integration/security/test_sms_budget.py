@@ -11,6 +11,7 @@ import time
 
 from security_support import (LIBERAL_LIMITS, SecurityTestCase, call, connect_as, error_of,
                               ids_of, main, merged, require_root, totp)
+from pam_support import Login  # security_support put tests/integration/pam on the path
 
 DEFAULT_MESSAGE = {"message": None}  # the harness's own message dropped: the daemon's default
 TEXT = re.compile(r"^(\d{6}) is your code for (.*) on (.*)$")
@@ -82,6 +83,18 @@ class NamedTextsTest(SecurityTestCase):
         self.assertEqual(service, "sudo????2JLog in at http://evil.", body)
         self.assertFalse(any(ord(c) < 0x20 for c in body), body)
         self.assertLessEqual(len(body), 160)
+        # Through the module: libpam takes any file name as a service (lowercased), and the
+        # module sends it, cut to 255 bytes; the text holds 32 safe characters of it.
+        before = len(self.texts())
+        service = "sudo\x1b[2j\rlog in at evil.example " + "y" * 300
+        login = Login(self.h.dir, user, self.h.socket_path, "timeout=30", service=service[:255])
+        self.addCleanup(login.kill)
+        login.prompt()
+        body = self.next_text(before)["form"]["Body"]
+        self.assertEqual(TEXT.match(body).group(2), "sudo??2j?log in at evil.example ", body)
+        login.answer(TEXT.match(body).group(1))
+        result = login.finish()
+        self.assertEqual(result.name, "PAM_SUCCESS", result)
         # 300 bytes never reach the daemon as given: the wire refuses them (the module cuts
         # PAM_SERVICE to 255 bytes before it sends it), and no text goes out.
         before = len(self.texts())
