@@ -250,7 +250,8 @@ Commands:
   disable USER [--code C [--two-factor-id ID]]
                                        turn two-factor off for USER (a user gives a code of
                                        it, or is asked for one; root needs none)
-  status [USER]                        show USER's two-factor state (default: you)
+  status [USER]                        show USER's two-factor state (default: you; root
+                                       without USER: texts sent today and their conversion)
   unlock USER                          clear USER's lockout and failure count (root)
   forget USER                          end USER's trusts (the module's trust=)
   login USER [--ip-address IP]         start a login challenge, print its twoFactorId

@@ -125,7 +125,32 @@ void print_trusts(const json& p) {
     }
 }
 
+// Root's `status` without a user: what texts cost, fleet-wide, and how many texted codes are
+// used (DESIGN.md §16).
+int run_sms_status(Session& session, const Invocation& inv) {
+    json request = json::object();
+    auto result = session.call(method::Status, request);
+    return finish(result, inv, [&](const json& p) {
+        const json none = json::object();
+        const json& today = p.contains("textsToday") ? p["textsToday"] : none;
+        print_line("texts today: " + text_field(today, "sent", "0") + " of " +
+                   text_field(today, "limit", "?") + " (texts_per_day)");
+        if (auto prefixes = p.find("busiestPrefixes"); prefixes != p.end() && prefixes->is_array())
+            for (const json& b : *prefixes)
+                print_line("texts today to " + text_field(b, "prefix", "?") +
+                           "XXXX: " + text_field(b, "sent", "0") + " of " +
+                           text_field(b, "limit", "?") + " (texts_per_prefix_per_day)");
+        const json& c = p.contains("conversion") ? p["conversion"] : none;
+        std::string line = "conversion: " + text_field(c, "completed", "0") + " of the last " +
+                           text_field(c, "judged", "0") + " texted logins completed";
+        if (auto percent = integer_field(c, "percent"))
+            line += " (" + std::to_string(*percent) + "%)";
+        print_line(line);
+    });
+}
+
 int run_status(Session& session, const Invocation& inv) {
+    if (inv.operands.empty() && ::getuid() == 0) return run_sms_status(session, inv);
     std::string user = inv.operands.empty() ? caller_user_name() : inv.operands.front();
     json request = {{"user", user}};
     auto result = session.call(method::Status, request);

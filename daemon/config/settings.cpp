@@ -18,6 +18,7 @@
 #include "common/phone.h"
 #include "daemon/config/file_permissions.h"
 #include "daemon/config/fleet_settings.h"
+#include "daemon/service/message_template.h"
 #include "daemon/store/postgresql/postgresql.h"
 #include "daemon/twilio/sid.h"
 #include "paths.h"
@@ -36,7 +37,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
       "max_attempts", "verify_service_sid", "verify_api_url"}},
     {"sms",
      {"default_country_code", "message", "allowed_country_codes", "user_texts_per_hour",
-      "texts_per_minute", "enroll_texts_per_hour"}},
+      "texts_per_minute", "enroll_texts_per_hour", "texts_per_day", "texts_per_prefix_per_day"}},
     {"voice", {"enabled"}},
     {"login", {"challenge_lifetime", "tries", "resends", "challenges_per_minute"}},
     {"lockout", {"failures", "window", "duration"}},
@@ -315,15 +316,14 @@ Settings load_settings(const std::string& path, bool must_exist) {
 
     r.digits("sms", "default_country_code", s.sms.default_country_code);
     r.text("sms", "message", s.sms.message);
-    if (auto v = ini.get("sms", "message")) {
-        if (s.sms.message.find("{code}") == std::string::npos)
-            r.fail(*v, "message must contain {code} where the code goes");
-        if (s.sms.message.size() > 1000) r.fail(*v, "message is longer than 1000 characters");
-    }
+    if (auto v = ini.get("sms", "message"))
+        if (auto why = message_template::check(s.sms.message)) r.fail(*v, *why);
     read_allowed_countries(r, s.sms);
     r.number("sms", "user_texts_per_hour", s.sms.user_texts_per_hour, 1, 1000);
     r.number("sms", "texts_per_minute", s.sms.texts_per_minute, 1, 100000);
     r.number("sms", "enroll_texts_per_hour", s.sms.enroll_texts_per_hour, 1, 1000);
+    r.number("sms", "texts_per_day", s.sms.texts_per_day, 1, 10000000);
+    r.number("sms", "texts_per_prefix_per_day", s.sms.texts_per_prefix_per_day, 1, 10000000);
 
     read_voice(r, s);
 

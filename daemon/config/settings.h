@@ -23,12 +23,17 @@ struct LoginSettings {
 };
 
 struct SmsSettings {
-    std::string default_country_code;                          // [sms] default_country_code, digits
-    std::string message = "Your verification code is {code}";  // [sms] message
+    std::string default_country_code;  // [sms] default_country_code, digits
+    // [sms] message, with {code}, {service} and {host} (daemon/service/message_template.h)
+    std::string message = "{code} is your code for {service} on {host}";
     std::vector<std::string> allowed_country_codes;  // [sms] allowed_country_codes, empty = all
     int user_texts_per_hour = 10;                    // [sms] user_texts_per_hour
     int texts_per_minute = 120;                      // [sms] texts_per_minute, all users
     int enroll_texts_per_hour = 5;  // [sms] enroll_texts_per_hour, per non-root uid
+    // The fleet's budgets, counted in the store over the last 24 hours: all texts and calls,
+    // and those to one number prefix (the E.164 number without its last four digits).
+    int texts_per_day = 1000;            // [sms] texts_per_day
+    int texts_per_prefix_per_day = 100;  // [sms] texts_per_prefix_per_day
 };
 
 struct VoiceSettings {

@@ -17,13 +17,13 @@ namespace {
 constexpr sd_id128_t kApplication =
     SD_ID128_MAKE(94, 87, 57, ae, 09, 49, 4c, fd, 83, c9, 37, 8a, 67, a7, be, f8);
 
+}  // namespace
+
 std::string host_name() {
     std::array<char, HOST_NAME_MAX + 1> name{};
     if (::gethostname(name.data(), name.size() - 1) != 0 || name[0] == '\0') return "localhost";
     return std::string(name.data());
 }
-
-}  // namespace
 
 std::string trust_host_id(const TrustSettings& trust) {
     if (!trust.host_id.empty()) return trust.host_id;

@@ -18,4 +18,7 @@ namespace twofactor {
 // machine ID, the host name alone, with a warning.
 std::string trust_host_id(const TrustSettings& trust);
 
+// This machine's host name (gethostname), "localhost" when it has none.
+std::string host_name();
+
 }  // namespace twofactor

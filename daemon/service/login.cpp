@@ -86,7 +86,7 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     check_lock(request.user, state.failures, now);
     // After the lock check: a locked account is never let in by a trust.
     if (answer_trusted(request, now, respond)) return;
-    const std::int64_t text_wait = take_begin_limits(request, e.delivery, now);
+    const std::int64_t text_wait = take_begin_limits(request, e, now);
     // The caller's time ran out (answered Unavailable): no challenge for a caller who has gone.
     if (!respond.act()) return;
     std::optional<std::uint64_t> step;
@@ -107,7 +107,8 @@ void Service::begin(const Caller& caller, const json& p, Respond& respond) {
     }
     const TextOptions options = text_options(c, now, request.caller_timeout);
     if (uses_verify()) return begin_verification(c, e, *step, options, std::move(reply), respond);
-    text_login_code(c, e, *step, options, std::move(reply), respond);
+    text_login_code(c, e, *step, named(caller, request.service), options, std::move(reply),
+                    respond);
 }
 
 Service::BeginRequest Service::begin_request(const Caller& caller, const json& p) const {
@@ -134,7 +135,7 @@ bool Service::answer_trusted(const BeginRequest& r, std::int64_t now, Respond& r
     return true;
 }
 
-std::int64_t Service::take_begin_limits(const BeginRequest& r, Delivery delivery,
+std::int64_t Service::take_begin_limits(const BeginRequest& r, const Enrollment& e,
                                         std::int64_t now) {
     // Whatever the delivery: an app user's challenges cost no text, but each is a log line.
     // This limit protects the daemon's journal: it stays a refusal.
@@ -143,7 +144,7 @@ std::int64_t Service::take_begin_limits(const BeginRequest& r, Delivery delivery
             err::RateLimited,
             {{"retryAfter", wait}, {"message", "too many logins begun; try again later"}}};
     // A text limit reached holds the text back, not the login: the app and recovery codes work.
-    return delivery == Delivery::TextMessage ? take_text(r.user, now) : 0;
+    return e.delivery == Delivery::TextMessage ? take_text(r.user, e.mobile_phone, now) : 0;
 }
 
 Challenge Service::open_challenge(const BeginRequest& r, const Enrollment& e, std::int64_t now,
@@ -173,12 +174,19 @@ json Service::challenge_reply(const Challenge& c, const Enrollment& e) const {
 }
 
 void Service::text_login_code(const Challenge& c, const Enrollment& e, std::uint64_t step,
-                              TextOptions options, json reply, Respond& respond) {
+                              const Named& named, TextOptions options, json reply,
+                              Respond& respond) {
     std::string code = totp_code(e.secret.view(), step);
     std::string id = c.id;
-    send_text(e.mobile_phone, code, c.user, options,
-              answering(respond, [this, respond, reply = std::move(reply),
-                                  id](const SmsResult& result) mutable {
+    const std::int64_t expires_at = c.expires_at;
+    send_text(e.mobile_phone, code, c.user, named, options,
+              answering(respond, [this, respond, reply = std::move(reply), id,
+                                  expires_at](const SmsResult& result) mutable {
+                  // The conversion counts the challenges whose text went out.
+                  if (result.accepted || result.may_arrive) {
+                      watch_.texted(id, expires_at);
+                      watch_conversion(clock_());
+                  }
                   if (result.accepted) {
                       respond(protocol::make_reply(reply));
                       return;
@@ -215,14 +223,13 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
         err::RateLimited,
         {{"retryAfter", c->expires_at - now}, {"message", "the code was resent too many times"}}};
     if (c->resends_left <= 0) throw resent_too_often;
-    if (std::int64_t wait = take_text(c->user, now)) throw text_limit_refusal(wait);
-    // Refused after its text was taken, the machine's minute is given back; the store's hour
-    // keeps it (two hosts raced for the last resend, or the user was disabled meanwhile).
+    // The enrollment first: the budgets count texts to its number.
     auto e = store_.get_enrollment(c->user);
-    if (!e) {
-        text_limits_.give_back_text(now);
-        throw refusals::not_found(id);
-    }
+    if (!e) throw refusals::not_found(id);
+    if (std::int64_t wait = take_text(c->user, e->mobile_phone, now))
+        throw text_limit_refusal(wait);
+    // Refused after its text was taken, the machine's minute is given back; the store's hour
+    // keeps it (two hosts raced for the last resend).
     // Taken in the store: two hosts resending at once cannot both use the last resend.
     if (!store_.spend_resend(id)) {
         text_limits_.give_back_text(now);
@@ -234,7 +241,7 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     const bool had_step = c->texted_step.has_value();
     const std::uint64_t step =
         had_step ? *c->texted_step : next_unused_step(c->user, totp_step(now));
-    if (by_call) return call_code(*c, *e, step, respond);
+    if (by_call) return call_code(*c, *e, step, named(caller, c->service), respond);
     if (uses_verify()) return resend_verification(*c, *e, step, respond);
     // Held before the text leaves: the code may be typed as soon as it arrives.
     if (!had_step) store_.set_texted_step(id, step);
@@ -242,7 +249,8 @@ void Service::resend_code(const Caller& caller, const json& p, Respond& respond)
     std::string code = totp_code(e->secret.view(), step);
     std::string masked = mask_phone(e->mobile_phone);
     send_text(
-        e->mobile_phone, code, c->user, text_options(*c, now, std::nullopt),
+        e->mobile_phone, code, c->user, named(caller, c->service),
+        text_options(*c, now, std::nullopt),
         answering(respond, [this, respond, masked, id, had_step](const SmsResult& result) {
             if (result.accepted) {
                 respond(protocol::make_reply({{"mobilePhone", masked}}));
@@ -279,6 +287,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     if (auto step = matching_step(*e, &*c, code.view(), now);
         step && store_.use_step(user, *step)) {
         challenges_.erase(id);
+        watch_.completed(id);
         reset_failures(user, state.failures);
         log::notice("two-factor login succeeded", {{"user", user}, {"ip", ip}});
         remember_trust(*c, trust_host(caller), now);
@@ -287,6 +296,7 @@ void Service::complete(const Caller& caller, const json& p, Respond& respond) {
     }
     if (auto left = use_recovery_code(user, code.view())) {
         challenges_.erase(id);
+        watch_.completed(id);
         reset_failures(user, state.failures);
         log::notice("two-factor login succeeded with a recovery code",
                     {{"user", user}, {"ip", ip}});

@@ -10,6 +10,7 @@
 #include "daemon/log/log.h"
 #include "daemon/log/log_budget.h"
 #include "daemon/service/host_id.h"
+#include "daemon/service/message_template.h"
 #include "daemon/service/params.h"
 #include "daemon/store/rules.h"
 
@@ -32,6 +33,7 @@ std::string secret_digest(const SecureString& secret) {
 Service::Service(const Settings& settings, Store& store, Messenger& messenger, Clock clock)
     : settings_(settings),
       host_id_(trust_host_id(settings.trust)),
+      host_name_(host_name()),
       store_(store),
       messenger_(messenger),
       clock_(std::move(clock)),
@@ -142,13 +144,16 @@ std::int64_t Service::user_text_wait(const std::string& user_key, std::int64_t n
                       settings_.sms.user_texts_per_hour);
 }
 
-std::int64_t Service::take_text(const std::string& user_key, std::int64_t now) {
+std::int64_t Service::take_text(const std::string& user_key, const std::string& phone,
+                                std::int64_t now) {
     // The machine's minute first: it is given back if the store's hour refuses, while a text
     // taken in the store stays counted. Refused, the wait is the longer of the two.
     if (std::int64_t wait = text_limits_.take_text(now); wait > 0)
         return std::max(wait, user_text_wait(user_key, now));
-    const std::int64_t wait =
+    std::int64_t wait =
         store_.take_event("text:" + user_key, now - kHour, settings_.sms.user_texts_per_hour, now);
+    // The fleet's budgets after the user's hour: refusals of one user's texts never spend them.
+    if (wait == 0) wait = take_budget(phone, now);
     if (wait > 0) text_limits_.give_back_text(now);
     return wait;
 }
@@ -164,19 +169,26 @@ void Service::take_setup_text(const Caller& caller, const std::string& phone, st
         throw Refusal{err::RateLimited,
                       {{"retryAfter", refused->wait}, {"message", refused->message}}};
     }
-    if (caller.is_root()) return;
-    const std::int64_t wait =
-        store_.take_event("text:" + uid_key, now - kHour, settings_.sms.user_texts_per_hour, now);
+    std::int64_t wait = caller.is_root()
+                            ? 0
+                            : store_.take_event("text:" + uid_key, now - kHour,
+                                                settings_.sms.user_texts_per_hour, now);
+    // Root's texts too: a pump through root's account (a script, a web form) spends the budget.
+    if (wait == 0) wait = take_budget(phone, now);
     if (wait == 0) return;
     text_limits_.give_back_setup_text(caller.uid, phone, now);
     throw text_limit_refusal(wait);
 }
 
+Service::Named Service::named(const Caller& caller, const std::string& service) const {
+    return {service.empty() ? "login" : service, caller.host.empty() ? host_name_ : caller.host};
+}
+
 void Service::send_text(const std::string& phone, const std::string& code, const std::string& user,
-                        TextOptions options, std::function<void(const SmsResult&)> done) {
-    std::string body = settings_.sms.message;
-    auto at = body.find("{code}");
-    if (at != std::string::npos) body.replace(at, 6, code);
+                        const Named& named, TextOptions options,
+                        std::function<void(const SmsResult&)> done) {
+    std::string body =
+        message_template::render(settings_.sms.message, code, named.service, named.host);
     log::info("sending a text", {{"user", user}, {"to", mask_phone(phone)}});
     // Every failed text, whether a login's first, a resend or a setup code, leaves Twilio's
     // code in the journal; the module and twofactorctl show the user only a sentence.
@@ -224,6 +236,7 @@ void Service::send_setup_code(const Caller& caller, const json& p, Respond& resp
                 err::PermissionDenied,
                 {{"message", "only root may send codes to a number once your account is enabled"}}};
     }
+    check_setup_country(phone, now);
     take_setup_text(caller, phone, now);
 
     std::uint64_t step = totp_step(now);
@@ -233,8 +246,9 @@ void Service::send_setup_code(const Caller& caller, const json& p, Respond& resp
     std::string masked = mask_phone(phone);
     TextOptions options;
     options.validity = std::chrono::seconds(settings_.login.challenge_lifetime);
-    send_text(phone, code, caller.is_root() ? "root" : caller.user, options,
-              answering(respond, [respond, masked](const SmsResult& result) {
+    // A setup code unlocks no login: it names the enrollment it is for.
+    send_text(phone, code, caller.is_root() ? "root" : caller.user, named(caller, "enrollment"),
+              options, answering(respond, [respond, masked](const SmsResult& result) {
                   if (result.accepted)
                       respond(protocol::make_reply({{"mobilePhone", masked}}));
                   else
@@ -281,6 +295,7 @@ void Service::enable(const Caller& caller, const json& p, Respond& respond) {
         caller, user, p, "currentCode", respond,
         [this, e = std::move(e), step = *step, uid = caller.uid, respond]() mutable {
             store_.enable(e, step);
+            note_enrolled_country(e.mobile_phone);
             challenges_.erase_user(e.user);
             json recovery_codes = issue_recovery_codes(e.user);
             log::notice("two-factor enabled", {{"event", "enable"},
@@ -313,6 +328,10 @@ void Service::disable(const Caller& caller, const json& p, Respond& respond) {
 
 void Service::status(const Caller& caller, const json& p, Respond& respond) {
     params::only(p, {"user"});
+    // Root without a user: what texts cost (the fleet's budgets) and how many are used. Not
+    // for a login host's root over TLS: the busiest prefixes are other users' numbers.
+    if (caller.is_root() && caller.host.empty() && !p.contains("user"))
+        return respond(protocol::make_reply(sms_report(clock_())));
     std::string user = params::user_name(p);
     authorize(caller, user);
     auto e = store_.get_enrollment(user);
@@ -347,7 +366,9 @@ void Service::housekeeping() {
     std::int64_t now = clock_();
     challenges_.expire(now);
     store_.expire_trusts(now);
-    store_.prune_events(now - 3600);
+    // The budgets count a day; the per-user limits only their last hour.
+    store_.prune_events(now - 86400);
+    watch_conversion(now);
     text_limits_.sweep(now);
     log::sweep_callers();
     // A step older than the longest a challenge lives can match nothing any more.

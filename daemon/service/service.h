@@ -20,6 +20,7 @@
 #include "daemon/service/messenger.h"
 #include "daemon/service/refusals.h"
 #include "daemon/service/reply.h"
+#include "daemon/service/sms_watch.h"
 #include "daemon/service/text_limits.h"
 #include "daemon/service/user_locks.h"
 #include "daemon/store/store.h"
@@ -42,6 +43,9 @@ struct Caller {
 // end: Begin answers within the PAM module's timeout even when Twilio is slow.
 inline constexpr std::int64_t kAnswerMarginSeconds = 2;
 
+// The prefix a budget counts texts by: the E.164 number without its last four digits.
+std::string number_prefix(const std::string& e164);
+
 // Overwrites the `recoveryCodes` of a reply once it has been sent.
 void wipe_recovery_codes(protocol::json& reply);
 
@@ -59,6 +63,11 @@ public:
     void housekeeping();
 
 private:
+    // What a text or call names (message_template.h): the PAM service ("login" when an older
+    // module sent none) and the login host (the agent's name over TLS, else this host's).
+    struct Named {
+        std::string service, host;
+    };
     using Handler = void (Service::*)(const Caller&, const protocol::json&, Respond&);
 
     void generate_secret(const Caller&, const protocol::json&, Respond&);
@@ -80,12 +89,13 @@ private:
     };
     BeginRequest begin_request(const Caller& caller, const protocol::json& p) const;
     bool answer_trusted(const BeginRequest& r, std::int64_t now, Respond& respond);
-    std::int64_t take_begin_limits(const BeginRequest& r, Delivery delivery, std::int64_t now);
+    std::int64_t take_begin_limits(const BeginRequest& r, const Enrollment& e, std::int64_t now);
     Challenge open_challenge(const BeginRequest& r, const Enrollment& e, std::int64_t now,
                              bool texting_now, std::optional<std::uint64_t>& step);
     protocol::json challenge_reply(const Challenge& c, const Enrollment& e) const;
     void text_login_code(const Challenge& c, const Enrollment& e, std::uint64_t step,
-                         TextOptions options, protocol::json reply, Respond& respond);
+                         const Named& named, TextOptions options, protocol::json reply,
+                         Respond& respond);
     void complete(const Caller&, const protocol::json&, Respond&);
     void forget(const Caller&, const protocol::json&, Respond&);
     void regenerate_recovery_codes(const Caller&, const protocol::json&, Respond&);
@@ -103,7 +113,17 @@ private:
     void check_lock(const std::string& user, const FailureState& state, std::int64_t now) const;
     // Takes one text for the user (or "uid:N"): the machine's minute here, the user's hour in
     // the store; 0 when taken, else the seconds until one would be (nothing taken).
-    std::int64_t take_text(const std::string& user_key, std::int64_t now);
+    // Then the fleet's budgets for `phone` (take_budget).
+    std::int64_t take_text(const std::string& user_key, const std::string& phone, std::int64_t now);
+    // sms_budget.cpp: one text from the fleet's budgets in the store (the number's prefix, then
+    // the day): 0 when taken, else the wait, journalled as sms_budget. A setup text's country
+    // must be enrolled already (or allowed), else InvalidParameter. The conversion of texted
+    // challenges, journalled when low; what `status` without a user shows.
+    std::int64_t take_budget(const std::string& phone, std::int64_t now);
+    void check_setup_country(const std::string& phone, std::int64_t now);
+    void note_enrolled_country(const std::string& phone);
+    void watch_conversion(std::int64_t now);
+    protocol::json sms_report(std::int64_t now);
     // Seconds until the store's hourly limit would let the user be texted: only to say how long
     // to wait after another limit refused; the store decides in take_event.
     std::int64_t user_text_wait(const std::string& user_key, std::int64_t now);
@@ -140,7 +160,8 @@ private:
     // not enabled), and the call itself, once the limits have been taken. `step` is the code's
     // (the challenge's, or a new one when no text went out).
     bool call_requested(const protocol::json& p) const;
-    void call_code(const Challenge& c, const Enrollment& e, std::uint64_t step, Respond& respond);
+    void call_code(const Challenge& c, const Enrollment& e, std::uint64_t step, const Named& named,
+                   Respond& respond);
     // `trust_host`: where a trust the challenge asked for is bound, once Verify approves.
     void check_verification(const std::string& id, const Enrollment& e, SecureString code,
                             const std::string& ip, const std::string& trust_host, Respond& respond);
@@ -187,12 +208,16 @@ private:
     // The store's observer of trust rows whose MAC does not match: logs each such row once.
     static void log_forged_trust(const Trust& t);
     protocol::json live_trusts(const std::string& user, std::int64_t now);
+    Named named(const Caller& caller, const std::string& service) const;
     void send_text(const std::string& phone, const std::string& code, const std::string& user,
-                   TextOptions options, std::function<void(const SmsResult&)> done);
+                   const Named& named, TextOptions options,
+                   std::function<void(const SmsResult&)> done);
 
     const Settings& settings_;
     // The host this daemon's trusts are made for and honoured on (service/host_id.h).
     const std::string host_id_;
+    // This host's name, for {host} in the texts of its own logins.
+    const std::string host_name_;
     Store& store_;
     // Twilio's answers count toward the log budget of the caller who sent the text.
     AttributedMessenger messenger_;
@@ -204,6 +229,8 @@ private:
     // Choosing a step for a user's code and storing it in the challenge is one hold of the
     // user's lock: two logins close together never get the same code.
     UserLocks step_locks_;
+    // Conversion, enrolled country codes, and the budget's journal lines (sms_watch.h).
+    SmsWatch watch_;
 };
 
 }  // namespace twofactor

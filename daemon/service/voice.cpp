@@ -6,6 +6,7 @@
 #include "common/phone.h"
 #include "common/totp.h"
 #include "daemon/log/log.h"
+#include "daemon/service/message_template.h"
 #include "daemon/service/params.h"
 #include "daemon/service/service.h"
 #include "daemon/twilio/twiml.h"
@@ -13,12 +14,6 @@
 namespace twofactor {
 
 using protocol::json;
-
-namespace {
-
-constexpr const char* kCallIntro = "Your verification code is";
-
-}  // namespace
 
 bool Service::call_requested(const json& p) const {
     const auto delivery = params::optional_string(p, "delivery", 32);
@@ -29,7 +24,7 @@ bool Service::call_requested(const json& p) const {
 }
 
 void Service::call_code(const Challenge& c, const Enrollment& e, std::uint64_t step,
-                        Respond& respond) {
+                        const Named& named, Respond& respond) {
     if (uses_verify()) {
         resend_verification(c, e, step, respond, "call");
         return;
@@ -42,7 +37,10 @@ void Service::call_code(const Challenge& c, const Enrollment& e, std::uint64_t s
     const bool had_step = c.texted_step.has_value();
     if (!had_step) store_.set_texted_step(id, step);
     std::string code = totp_code(e.secret.view(), step);
-    SecureString twiml = code_reading_twiml(kCallIntro, code);
+    // The call names what it unlocks, as the text does.
+    const std::string intro = message_template::render(message_template::kDefaultCallIntro, "",
+                                                       named.service, named.host);
+    SecureString twiml = code_reading_twiml(intro, code);
     wipe(code);
     log::info("placing a call", {{"user", user}, {"to", masked}});
     messenger_.call(

@@ -221,6 +221,10 @@ public:
     virtual std::int64_t take_event(const std::string& key, std::int64_t since, int limit,
                                     std::int64_t now) = 0;
     virtual void prune_events(std::int64_t before) = 0;
+    // The `limit` keys starting with `key_prefix` with the most events since `since`, most
+    // first (ties by key), and their counts: what `twofactorctl status` shows of the budgets.
+    virtual std::vector<std::pair<std::string, std::int64_t>> busiest_events(
+        const std::string& key_prefix, std::int64_t since, int limit) = 0;
 
 protected:
     // A trust row as read, with its stored MAC: the trust when the MAC matches; otherwise

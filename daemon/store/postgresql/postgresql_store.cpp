@@ -315,6 +315,19 @@ std::int64_t PostgresStore::take_event(const std::string& key, std::int64_t sinc
     return wait;
 }
 
+std::vector<std::pair<std::string, std::int64_t>> PostgresStore::busiest_events(
+    const std::string& key_prefix, std::int64_t since, int limit) {
+    auto r = pool_.lease()->exec(
+        "SELECT key, count(*) AS n FROM events WHERE left(key, length($1)) = $1 AND at > $2 "
+        "GROUP BY key ORDER BY n DESC, key LIMIT $3",
+        {Param::text(key_prefix), Param::number(since), Param::number(limit)},
+        "count events by key");
+    std::vector<std::pair<std::string, std::int64_t>> found;
+    for (int row = 0; row < r.rows(); ++row)
+        found.emplace_back(std::string(r.text(row, 0)), r.number(row, 1));
+    return found;
+}
+
 void PostgresStore::prune_events(std::int64_t before) {
     pool_.lease()->exec("DELETE FROM events WHERE at <= $1", {Param::number(before)},
                         "prune events");

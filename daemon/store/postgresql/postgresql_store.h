@@ -68,6 +68,9 @@ public:
     std::int64_t take_event(const std::string& key, std::int64_t since, int limit,
                             std::int64_t now) override;
     void prune_events(std::int64_t before) override;
+    std::vector<std::pair<std::string, std::int64_t>> busiest_events(const std::string& key_prefix,
+                                                                     std::int64_t since,
+                                                                     int limit) override;
 
     std::optional<std::string> get_metadata(const std::string& name) const override;
     void put_metadata(const std::string& name, const std::string& value) override;

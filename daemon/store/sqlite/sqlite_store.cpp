@@ -108,6 +108,10 @@ struct SqliteStore::Statements {
                        "SELECT count(*), coalesce(min(at), 0) FROM events "
                        "WHERE key = ?1 AND at > ?2"),
           prune_events(db, path, "DELETE FROM events WHERE at <= ?1"),
+          busiest_events(db, path,
+                         "SELECT key, count(*) AS n FROM events "
+                         "WHERE substr(key, 1, length(?1)) = ?1 AND at > ?2 "
+                         "GROUP BY key ORDER BY n DESC, key LIMIT ?3"),
           put_trust(db, path,
                     "INSERT INTO trusts (user, service, origin, host, created_at, expires_at, "
                     "mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -135,7 +139,7 @@ struct SqliteStore::Statements {
     sql::Statement put_challenge, get_challenge, challenges_of, delete_challenge,
         delete_challenges_of, expire_challenges, spend_attempt, spend_resend, set_texted_step,
         count_challenges;
-    sql::Statement record_event, count_events, prune_events;
+    sql::Statement record_event, count_events, prune_events, busiest_events;
     sql::Statement put_trust, get_trust, trusts_of, delete_trusts, expire_trusts;
     sql::Statement get_metadata, put_metadata, sample_user;
 };
@@ -485,6 +489,18 @@ std::int64_t SqliteStore::take_event(const std::string& key, std::int64_t since,
     if (wait == 0) record_event(key, now);
     transaction.commit();
     return wait;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> SqliteStore::busiest_events(
+    const std::string& key_prefix, std::int64_t since, int limit) {
+    sql::Run run(statements_->busiest_events);
+    run->bind_text(1, key_prefix);
+    run->bind_int64(2, since);
+    run->bind_int64(3, limit);
+    std::vector<std::pair<std::string, std::int64_t>> found;
+    while (run->step("count events by key"))
+        found.emplace_back(std::string(run->column_text(0)), run->column_int64(1));
+    return found;
 }
 
 void SqliteStore::prune_events(std::int64_t before) {

@@ -5,6 +5,7 @@ code; failover past a server that is down; no server at all: Unavailable, and fa
 an agent's configuration that names a secret is refused with its file and line."""
 
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -16,7 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pam"))
 
-from pam_support import LIBERAL_LIMITS, PHONE, PamTestCase, merged  # noqa: E402
+from pam_support import LIBERAL_LIMITS, PHONE, SERVICE, PamTestCase, merged  # noqa: E402
 import harness  # noqa: E402
 from harness import binary, free_loopback_port, wait_until  # noqa: E402
 import tls_support as tls  # noqa: E402
@@ -89,7 +90,9 @@ class AgentTest(PamTestCase):
         cls.port = free_loopback_port()
         cls.config = merged(LIBERAL_LIMITS, {"listen": {
             "address": f"127.0.0.1:{cls.port}", "certificate_file": server_cert,
-            "key_file": server_key, "client_ca_file": cls.ca.ca, "hosts_file": cls.hosts_file}})
+            "key_file": server_key, "client_ca_file": cls.ca.ca, "hosts_file": cls.hosts_file},
+            # The daemon's default text: it names the agent's host (issue 22).
+            "sms": {"message": None}})
         super().setUpClass()
 
     def start_agent(self, servers, extra="", ca=None):
@@ -143,6 +146,9 @@ class AgentTest(PamTestCase):
         result = self.login_with_texted_code(user, agent)
         self.assertResult(result, "PAM_SUCCESS")
         self.assertIn("host=login1.test", self.h.daemon_log())
+        # The text names the service and the login host, the agent's: not the server's own.
+        body = self.h.messages()[-1]["form"]["Body"]
+        self.assertRegex(body, rf"^\d{{6}} is your code for {re.escape(SERVICE)} on login1\.test$")
         # Root on the agent's host may not administer: the server says no, the agent relays it.
         rc, reply, err = self.h.ctl_json("unlock", user, socket_path=agent)
         self.assertEqual(rc, 1, (reply, err))

@@ -123,6 +123,15 @@ static void errors_name_the_file_line_and_problem(void**) {
 
     write_config("[sms]\nmessage = no placeholder\n");
     assert_true(load_error().find("{code}") != std::string::npos);
+    // Too long for one text once {service} and {host} hold 32 characters each: refused with
+    // the file and line.
+    write_config("[sms]\n\nmessage = {code} for {service} on {host}" + std::string(100, '.') +
+                 "\n");
+    assert_true(load_error().find(":3: message is 179 GSM-7 characters") != std::string::npos);
+    write_config("[sms]\ntexts_per_prefix_per_day = 0\n");
+    assert_true(load_error().find(":2:") != std::string::npos);
+    write_config("[sms]\nmessage = {code} for {user}\n");
+    assert_true(load_error().find(":2: message names {user}") != std::string::npos);
 
     write_config("[sms]\ndefault_country_code = one\n");
     assert_true(load_error().find("country calling code") != std::string::npos);

@@ -181,6 +181,11 @@ public:
     void prune_events(std::int64_t b) override {
         run([&] { inner_.prune_events(b); });
     }
+    std::vector<std::pair<std::string, std::int64_t>> busiest_events(const std::string& p,
+                                                                     std::int64_t s,
+                                                                     int l) override {
+        return run([&] { return inner_.busiest_events(p, s, l); });
+    }
     std::optional<std::string> get_metadata(const std::string& n) const override {
         return run([&] { return inner_.get_metadata(n); });
     }

@@ -120,6 +120,8 @@ struct Fixture {
 
     Fixture() {
         settings.sms.message = "Your code is {code}";
+        // Setup texts go only to enrolled country codes and this one (sms_budget.cpp).
+        settings.sms.default_country_code = "1";
         store = std::make_unique<SqliteStore>(dir.file("twofactord.db"), cipher);
         start_service();
     }
@@ -1102,9 +1104,28 @@ void a_recovery_code_proves_the_factor_to_disable(void** state) {
 
 }  // namespace
 
+// Status without a user: root of this host reads what texts cost; a login host's root over TLS
+// and a local user do not (the busiest prefixes are other users' numbers).
+void status_without_a_user_is_the_local_roots_sms_report(void** state) {
+    Fixture& f = fixture(state);
+    f.enroll_alice();
+    f.begin();
+    json report = f.call(Fixture::root(), method::Status, json::object());
+    assert_ok(report);
+    assert_int_equal(report["parameters"]["textsToday"]["sent"].get<int>(), 1);
+    assert_string_equal(
+        report["parameters"]["busiestPrefixes"][0]["prefix"].get<std::string>().c_str(),
+        "+1555555");
+    assert_error(f.call(Caller{0, "", "login1.test"}, method::Status, json::object()),
+                 err::InvalidParameter);
+    assert_error(f.call(Fixture::alice(), method::Status, json::object()), err::InvalidParameter);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(texted_code_completes_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(status_without_a_user_is_the_local_roots_sms_report, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(the_step_that_enabled_is_used, setup, teardown),
         cmocka_unit_test_setup_teardown(app_codes_are_single_use, setup, teardown),
         cmocka_unit_test_setup_teardown(close_logins_get_distinct_working_codes, setup, teardown),

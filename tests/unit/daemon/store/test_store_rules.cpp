@@ -769,6 +769,31 @@ void events_are_taken_up_to_the_limit(void** state) {
     assert_int_equal(store->take_event("text:alice", 1000, 2, 4600), 1100 - 1000);
 }
 
+// What `twofactorctl status` shows of the budgets: the keys under a prefix with the most events
+// in the window, most first, ties by key; other keys and older events are not counted. A key
+// holding '%' or '_' matches only itself (no LIKE pattern).
+void busiest_events_count_by_key_under_a_prefix(void** state) {
+    auto store = fixture(state).open();
+    for (int i = 0; i < 3; ++i) store->record_event("budget:prefix:+1202555", 1000 + i);
+    for (int i = 0; i < 2; ++i) store->record_event("budget:prefix:+1303555", 1000 + i);
+    store->record_event("budget:prefix:+1303555", 100);  // before the window
+    store->record_event("budget:prefix:+1415555", 1000);
+    store->record_event("budget:prefix:+1999999", 1000);
+    store->record_event("budget:day", 1000);
+    store->record_event("text:alice", 1000);
+    store->record_event("budget:prefix_x", 1000);
+    auto busiest = store->busiest_events("budget:prefix:", 500, 3);
+    assert_int_equal(busiest.size(), 3);
+    assert_string_equal(busiest[0].first.c_str(), "budget:prefix:+1202555");
+    assert_int_equal(busiest[0].second, 3);
+    assert_string_equal(busiest[1].first.c_str(), "budget:prefix:+1303555");
+    assert_int_equal(busiest[1].second, 2);
+    assert_string_equal(busiest[2].first.c_str(), "budget:prefix:+1415555");
+    assert_int_equal(busiest[2].second, 1);
+    assert_int_equal(store->busiest_events("budget:prefix:", 5000, 3).size(), 0);
+    assert_int_equal(store->busiest_events("budget:prefix%", 500, 10).size(), 0);
+}
+
 // Daemons (connections) racing for the last events of a key: exactly `limit` of them get one,
 // round after round.
 void events_are_taken_once_across_connections(void** state) {
@@ -886,6 +911,8 @@ int main(int argc, char** argv) {
         cmocka_unit_test_setup_teardown(events_count_in_a_window, setup, teardown),
         cmocka_unit_test_setup_teardown(events_are_taken_up_to_the_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(events_are_taken_once_across_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(busiest_events_count_by_key_under_a_prefix, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(concurrent_first_opens_migrate_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
