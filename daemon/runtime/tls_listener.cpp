@@ -29,12 +29,13 @@ namespace {
 // bounded amount of memory and never delays the hosts already admitted.
 constexpr std::size_t kMaxHandshakes = 256;
 // ... and from one address (one /64 for IPv6, where a host has many): twice what one agent
-// opens at once (a connection per call, one call per worker thread), so that one address
-// flooding the port takes an eighth of the room and its further connections are closed at once.
+// opens at once (a connection per call, one call per worker thread). One address flooding the
+// port holds an eighth of the room at most; past that its own oldest handshake gives way, so
+// that a host behind the same address still gets in past stalled ones.
 constexpr std::size_t kMaxHandshakesPerNetwork = 32;
-// Refusals past that bound are logged at most this often, with their count: an address that
-// floods the port must not flood the journal as well.
-constexpr auto kRefusalLogEvery = std::chrono::seconds(10);
+// That is logged at most this often, with the count: an address that floods the port must not
+// flood the journal as well.
+constexpr auto kCrowdedLogEvery = std::chrono::seconds(10);
 
 std::string peer_address(const sockaddr_storage& address) {
     char text[INET6_ADDRSTRLEN] = {};
@@ -229,7 +230,7 @@ int TlsListener::on_accept(sd_event_source*, int fd, uint32_t, void* userdata) {
             if (error == EAGAIN || error == EINTR || error == ECONNABORTED) break;
             // No descriptor left: a handshake that has not finished gives way to the newcomer,
             // else the socket is left alone a moment (watched, it would spin the loop).
-            if ((error == EMFILE || error == ENFILE) && self->drop_oldest()) continue;
+            if ((error == EMFILE || error == ENFILE) && self->drop_oldest({})) continue;
             if (!self->backoff_.pause(error, self->accept_source_))
                 log::warning("accept failed", {{"error", errno_text(error)}});
             break;
@@ -239,32 +240,33 @@ int TlsListener::on_accept(sd_event_source*, int fd, uint32_t, void* userdata) {
     return 0;
 }
 
-bool TlsListener::drop_oldest() {
-    if (handshakes_.empty()) return false;
-    auto oldest = std::min_element(
-        handshakes_.begin(), handshakes_.end(),
-        [](const auto& a, const auto& b) { return a.second->sequence < b.second->sequence; });
-    log::debug("closing the oldest TLS handshake to make room", {{"peer", oldest->second->peer}});
-    drop(oldest->first);
+bool TlsListener::drop_oldest(const std::string& network) {
+    Handshake* oldest = nullptr;
+    for (const auto& [handshake, keep] : handshakes_)
+        if ((network.empty() || handshake->network == network) &&
+            (oldest == nullptr || handshake->sequence < oldest->sequence))
+            oldest = handshake;
+    if (oldest == nullptr) return false;
+    log::debug("closing the oldest TLS handshake to make room", {{"peer", oldest->peer}});
+    drop(oldest);
     return true;
 }
 
 void TlsListener::start_handshake(int fd, const std::string& peer, const std::string& network) {
     if (auto it = handshakes_per_network_.find(network);
         it != handshakes_per_network_.end() && it->second >= kMaxHandshakesPerNetwork) {
-        close(fd);
-        ++refused_;
+        drop_oldest(network);
+        ++crowded_;
         const auto now = std::chrono::steady_clock::now();
-        if (refused_ == 1 || now - last_refusal_log_ >= kRefusalLogEvery) {
-            log::warning("refusing connections: too many TLS handshakes from one address",
+        if (crowded_ == 1 || now - last_crowded_log_ >= kCrowdedLogEvery) {
+            log::warning("too many TLS handshakes from one address: the oldest give way",
                          {{"peer", peer},
                           {"limit", std::to_string(kMaxHandshakesPerNetwork)},
-                          {"refused", std::to_string(refused_)}});
-            last_refusal_log_ = now;
+                          {"dropped", std::to_string(crowded_)}});
+            last_crowded_log_ = now;
         }
-        return;
     }
-    if (handshakes_.size() >= kMaxHandshakes) drop_oldest();
+    if (handshakes_.size() >= kMaxHandshakes) drop_oldest({});
     auto handshake = std::make_unique<Handshake>();
     handshake->listener = this;
     handshake->fd = fd;

@@ -7,9 +7,9 @@
 //
 // Until its handshake ends a connection belongs to no host, so what one host may hold
 // (connections_per_host) cannot bound it: handshakes are bounded per peer address and in all,
-// each ends within the handshake timeout, and when there is no room (the table full, or no file
-// descriptor left) the oldest gives way to the newest, since a handshake takes a round trip or
-// two and the oldest is the likeliest to be stalled.
+// each ends within the handshake timeout, and when there is no room (the address's share or the
+// table full, or no file descriptor left) the oldest gives way to the newest: a handshake takes
+// a round trip or two, so the oldest is the likeliest to be stalled.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -53,8 +53,9 @@ private:
     void step(Handshake* handshake);
     void finish(Handshake* handshake);
     void drop(Handshake* handshake);
-    // Drops the oldest handshake in progress; false when there is none.
-    bool drop_oldest();
+    // Drops the oldest handshake in progress (of `network`, or of any when empty); false when
+    // there is none.
+    bool drop_oldest(const std::string& network);
 
     sd_event* loop_;
     const ListenSettings& settings_;
@@ -67,8 +68,8 @@ private:
     std::map<Handshake*, std::unique_ptr<Handshake>> handshakes_;
     std::map<std::string, std::size_t> handshakes_per_network_;
     std::uint64_t handshakes_started_ = 0;
-    std::uint64_t refused_ = 0;  // connections closed over kMaxHandshakesPerNetwork, ever
-    std::chrono::steady_clock::time_point last_refusal_log_;
+    std::uint64_t crowded_ = 0;  // handshakes dropped for kMaxHandshakesPerNetwork, ever
+    std::chrono::steady_clock::time_point last_crowded_log_;
     AcceptBackoff backoff_;
 };
 
