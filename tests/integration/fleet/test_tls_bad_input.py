@@ -294,6 +294,33 @@ class TlsBadInputTest(CliTestCase):
         # ...and another host gets in, well within a login's timeout, still out of room.
         self.assert_login_served(within=IDLE_TIMEOUT + 3.0, text=False)
 
+    def test_out_of_file_descriptors_on_the_unix_socket(self):
+        # The same on the daemon's own socket, where no handshake can give way: it waits.
+        pid = self.h.daemon.pid
+        limits = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        self.addCleanup(resource.prlimit, pid, resource.RLIMIT_NOFILE, limits)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (open_fds(pid) + 3, limits[1]))
+        local = []
+        for _ in range(40):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.addCleanup(sock.close)
+            sock.settimeout(5)
+            sock.connect(self.h.socket_path)
+            local.append(sock)
+        time.sleep(0.5)
+        before = cpu_seconds(pid)
+        time.sleep(2.0)
+        used = cpu_seconds(pid) - before
+        self.assertLess(used, 0.5, f"twofactord used {used:.2f} s of CPU in 2 s")
+        lines = self.h.daemon_log().count("accept failed")
+        self.assertLess(lines, 50, f"{lines} log lines 'accept failed'")
+        # Room again: the daemon's own socket serves as before.
+        for sock in local:
+            sock.close()
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, limits)
+        self.assertTrue(wait_until(lambda: self.h.ctl("status", self.user)[0] == 0, 10.0))
+        self.assert_login_served()
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
