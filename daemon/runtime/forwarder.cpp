@@ -17,6 +17,7 @@
 #include "common/errno_text.h"
 #include "daemon/config/fleet_settings.h"
 #include "daemon/log/log.h"
+#include "daemon/runtime/resolver.h"
 #include "daemon/runtime/tls_channel.h"
 
 namespace twofactor {
@@ -39,20 +40,13 @@ bool is_ip_address(const std::string& host) {
 // A TCP connection to host:port within the deadline, blocking, with send and receive timeouts
 // set to what is left; -1 with `why` set when none could be made.
 int connect_tcp(const Endpoint& endpoint, Clock::time_point deadline, std::string& why) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    addrinfo* found = nullptr;
-    if (int r = getaddrinfo(endpoint.host.c_str(), endpoint.port.c_str(), &hints, &found); r != 0) {
-        why = std::string("cannot resolve: ") + gai_strerror(r);
-        return -1;
-    }
+    const auto found = resolve_tcp(endpoint.host, endpoint.port, deadline, why);
+    if (!found) return -1;
     int fd = -1;
-    for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    for (auto a = found->begin(); a != found->end() && fd < 0; ++a) {
+        fd = socket(a->family, a->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->protocol);
         if (fd < 0) continue;
-        int r = connect(fd, a->ai_addr, a->ai_addrlen);
+        int r = connect(fd, reinterpret_cast<const sockaddr*>(&a->address), a->length);
         if (r != 0 && errno == EINPROGRESS) {
             pollfd p{fd, POLLOUT, 0};
             r = poll(&p, 1, remaining_ms(deadline));
@@ -71,7 +65,6 @@ int connect_tcp(const Endpoint& endpoint, Clock::time_point deadline, std::strin
             fd = -1;
         }
     }
-    freeaddrinfo(found);
     if (fd < 0) return -1;
     const int flags = fcntl(fd, F_GETFL);
     const int left = std::max(remaining_ms(deadline), 1);

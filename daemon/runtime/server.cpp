@@ -351,7 +351,10 @@ struct Server::Connection : std::enable_shared_from_this<Server::Connection> {
 };
 
 Server::Server(sd_event* loop, int listen_fd, Handler handler, const DaemonSettings& settings)
-    : loop_(loop), handler_(std::move(handler)), settings_(settings) {
+    : loop_(loop),
+      handler_(std::move(handler)),
+      settings_(settings),
+      backoff_(loop, "the Unix socket") {
     if (listen_fd < 0) return;
     int r = sd_event_add_io(loop_, &accept_source_, listen_fd, EPOLLIN, &Server::on_accept, this);
     if (r < 0) throw std::runtime_error("cannot watch the listening socket: " + errno_text(-r));
@@ -368,8 +371,10 @@ int Server::on_accept(sd_event_source*, int fd, uint32_t, void* userdata) {
     for (int i = 0; i < 64; ++i) {
         int client = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (client < 0) {
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                log::warning("accept failed", {{"error", errno_text(errno)}});
+            const int error = errno;
+            if (error != EAGAIN && error != EINTR && error != ECONNABORTED &&
+                !self->backoff_.pause(error, self->accept_source_))
+                log::warning("accept failed", {{"error", errno_text(error)}});
             break;
         }
         self->accept_one(client);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "daemon/config/settings.h"
+#include "daemon/runtime/accept_backoff.h"
 #include "daemon/runtime/channel.h"
 #include "daemon/service/service.h"
 
@@ -66,6 +67,7 @@ private:
     std::map<Connection*, std::shared_ptr<Connection>> connections_;
     std::map<uid_t, int> per_uid_;
     std::map<std::string, int> per_host_;
+    AcceptBackoff backoff_;
 };
 
 }  // namespace twofactor

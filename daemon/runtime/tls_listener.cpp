@@ -5,12 +5,15 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -25,6 +28,14 @@ namespace {
 // Handshakes in progress at once, from all hosts: a flood of half-open connections costs a
 // bounded amount of memory and never delays the hosts already admitted.
 constexpr std::size_t kMaxHandshakes = 256;
+// ... and from one address (one /64 for IPv6, where a host has many): twice what one agent
+// opens at once (a connection per call, one call per worker thread). One address flooding the
+// port holds an eighth of the room at most; past that its own oldest handshake gives way, so
+// that a host behind the same address still gets in past stalled ones.
+constexpr std::size_t kMaxHandshakesPerNetwork = 32;
+// That is logged at most this often, with the count: an address that floods the port must not
+// flood the journal as well.
+constexpr auto kCrowdedLogEvery = std::chrono::seconds(10);
 
 std::string peer_address(const sockaddr_storage& address) {
     char text[INET6_ADDRSTRLEN] = {};
@@ -35,6 +46,33 @@ std::string peer_address(const sockaddr_storage& address) {
         inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text,
                   sizeof(text));
     return text;
+}
+
+// What handshakes are counted by: the IPv4 address (also when mapped into IPv6), else the
+// IPv6 address's /64.
+std::string peer_network(const sockaddr_storage& address) {
+    if (address.ss_family != AF_INET6) return peer_address(address);
+    sockaddr_storage prefix = address;
+    auto& six = reinterpret_cast<sockaddr_in6&>(prefix);
+    if (IN6_IS_ADDR_V4MAPPED(&six.sin6_addr)) return peer_address(address);
+    std::memset(six.sin6_addr.s6_addr + 8, 0, 8);
+    return peer_address(prefix) + "/64";
+}
+
+// A server holds, besides its Unix clients, up to connections_per_host connections of every
+// admitted host and the handshakes above: more than the 1024 descriptors most services start
+// with. The soft limit goes up to the hard one (systemd gives 524288), as systemd advises for
+// programs that use no select().
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+        log::warning("cannot raise the limit of open files",
+                     {{"soft", std::to_string(before)},
+                      {"hard", std::to_string(limit.rlim_max)},
+                      {"error", errno_text(errno)}});
 }
 
 SSL_CTX* make_context(const ListenSettings& settings, const std::string& key_file) {
@@ -114,7 +152,9 @@ struct TlsListener::Handshake {
     TlsListener* listener = nullptr;
     int fd = -1;
     SSL* ssl = nullptr;
-    std::string peer;  // the address, for the log
+    std::string peer;            // the address, for the log
+    std::string network;         // what it is counted by (peer_network)
+    std::uint64_t sequence = 0;  // the order handshakes began in: the smallest is the oldest
     sd_event_source* io = nullptr;
     sd_event_source* timer = nullptr;
 
@@ -138,7 +178,9 @@ TlsListener::TlsListener(sd_event* loop, const ListenSettings& settings,
       settings_(settings),
       handshake_timeout_(handshake_timeout_seconds),
       server_(server),
-      hosts_(read_hosts_file(settings.hosts_file)) {
+      hosts_(read_hosts_file(settings.hosts_file)),
+      backoff_(loop, "[listen] address " + settings.address) {
+    raise_descriptor_limit();
     context_ = make_context(settings, key_file);
     try {
         fd_ = listen_tcp(settings.address);
@@ -184,25 +226,53 @@ int TlsListener::on_accept(sd_event_source*, int fd, uint32_t, void* userdata) {
         int client = accept4(fd, reinterpret_cast<sockaddr*>(&address), &length,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (client < 0) {
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                log::warning("accept failed", {{"error", errno_text(errno)}});
+            const int error = errno;
+            if (error == EAGAIN || error == EINTR || error == ECONNABORTED) break;
+            // No descriptor left: a handshake that has not finished gives way to the newcomer,
+            // else the socket is left alone a moment (watched, it would spin the loop).
+            if ((error == EMFILE || error == ENFILE) && self->drop_oldest({})) continue;
+            if (!self->backoff_.pause(error, self->accept_source_))
+                log::warning("accept failed", {{"error", errno_text(error)}});
             break;
         }
-        self->start_handshake(client, peer_address(address));
+        self->start_handshake(client, peer_address(address), peer_network(address));
     }
     return 0;
 }
 
-void TlsListener::start_handshake(int fd, const std::string& peer) {
-    if (handshakes_.size() >= kMaxHandshakes) {
-        log::warning("refusing a connection: too many TLS handshakes at once", {{"peer", peer}});
-        close(fd);
-        return;
+bool TlsListener::drop_oldest(const std::string& network) {
+    Handshake* oldest = nullptr;
+    for (const auto& [handshake, keep] : handshakes_)
+        if ((network.empty() || handshake->network == network) &&
+            (oldest == nullptr || handshake->sequence < oldest->sequence))
+            oldest = handshake;
+    if (oldest == nullptr) return false;
+    log::debug("closing the oldest TLS handshake to make room", {{"peer", oldest->peer}});
+    drop(oldest);
+    return true;
+}
+
+void TlsListener::start_handshake(int fd, const std::string& peer, const std::string& network) {
+    if (auto it = handshakes_per_network_.find(network);
+        it != handshakes_per_network_.end() && it->second >= kMaxHandshakesPerNetwork) {
+        drop_oldest(network);
+        ++crowded_;
+        const auto now = std::chrono::steady_clock::now();
+        if (crowded_ == 1 || now - last_crowded_log_ >= kCrowdedLogEvery) {
+            log::warning("too many TLS handshakes from one address: the oldest give way",
+                         {{"peer", peer},
+                          {"limit", std::to_string(kMaxHandshakesPerNetwork)},
+                          {"dropped", std::to_string(crowded_)}});
+            last_crowded_log_ = now;
+        }
     }
+    if (handshakes_.size() >= kMaxHandshakes) drop_oldest({});
     auto handshake = std::make_unique<Handshake>();
     handshake->listener = this;
     handshake->fd = fd;
     handshake->peer = peer;
+    handshake->network = network;
+    handshake->sequence = ++handshakes_started_;
     handshake->ssl = SSL_new(context_);
     if (handshake->ssl == nullptr || SSL_set_fd(handshake->ssl, fd) != 1) {
         log::error("cannot start a TLS session", {{"peer", peer}, {"error", tls_errors()}});
@@ -217,6 +287,7 @@ void TlsListener::start_handshake(int fd, const std::string& peer) {
                                        static_cast<uint64_t>(handshake_timeout_) * 1000000ULL, 0,
                                        &Handshake::on_timeout, handshake.get());
     auto* raw = handshake.get();
+    handshakes_per_network_[network] += 1;
     handshakes_.emplace(raw, std::move(handshake));
     if (r < 0) {
         log::error("cannot watch a connection", {{"peer", peer}, {"error", errno_text(-r)}});
@@ -271,6 +342,9 @@ void TlsListener::drop(Handshake* handshake) {
     if (it == handshakes_.end()) return;
     auto keep = std::move(it->second);
     handshakes_.erase(it);
+    if (auto count = handshakes_per_network_.find(keep->network);
+        count != handshakes_per_network_.end() && --count->second == 0)
+        handshakes_per_network_.erase(count);
     sd_event_source_disable_unref(keep->io);
     sd_event_source_disable_unref(keep->timer);
     if (keep->ssl != nullptr) SSL_free(keep->ssl);

@@ -4,16 +4,24 @@
 // client_ca_file and its name is a line of hosts_file, then hands the connection to a Server
 // (the same framing, limits and timers as the Unix socket). reload() rereads hosts_file and
 // closes the connections of hosts no longer in it.
+//
+// Until its handshake ends a connection belongs to no host, so what one host may hold
+// (connections_per_host) cannot bound it: handshakes are bounded per peer address and in all,
+// each ends within the handshake timeout, and when there is no room (the address's share or the
+// table full, or no file descriptor left) the oldest gives way to the newest: a handshake takes
+// a round trip or two, so the oldest is the likeliest to be stalled.
 #pragma once
 
 #include <openssl/ssl.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 
 #include "daemon/config/settings.h"
+#include "daemon/runtime/accept_backoff.h"
 #include "daemon/runtime/server.h"
 
 typedef struct sd_event sd_event;
@@ -41,10 +49,13 @@ public:
 private:
     struct Handshake;
     static int on_accept(sd_event_source*, int fd, uint32_t, void* userdata);
-    void start_handshake(int fd, const std::string& peer);
+    void start_handshake(int fd, const std::string& peer, const std::string& network);
     void step(Handshake* handshake);
     void finish(Handshake* handshake);
     void drop(Handshake* handshake);
+    // Drops the oldest handshake in progress (of `network`, or of any when empty); false when
+    // there is none.
+    bool drop_oldest(const std::string& network);
 
     sd_event* loop_;
     const ListenSettings& settings_;
@@ -55,6 +66,11 @@ private:
     sd_event_source* accept_source_ = nullptr;
     std::set<std::string> hosts_;
     std::map<Handshake*, std::unique_ptr<Handshake>> handshakes_;
+    std::map<std::string, std::size_t> handshakes_per_network_;
+    std::uint64_t handshakes_started_ = 0;
+    std::uint64_t crowded_ = 0;  // handshakes dropped for kMaxHandshakesPerNetwork, ever
+    std::chrono::steady_clock::time_point last_crowded_log_;
+    AcceptBackoff backoff_;
 };
 
 }  // namespace twofactor
