@@ -25,7 +25,7 @@ void init(bool debug) {
     g_journal = std::getenv("INVOCATION_ID") != nullptr && std::getenv("JOURNAL_STREAM") != nullptr;
 }
 
-void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
+void write(Level level, std::string_view message, std::span<const Field> fields) {
     if (level == Level::Debug && !g_debug) return;
     if (!scope_admits_line()) return;
     if (g_journal) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,7 +20,10 @@ using Field = std::pair<std::string_view, std::string_view>;
 void init(bool debug);
 
 // `fields` become journal fields (upper-cased, prefixed TWOFACTOR_) and "key=value" on stderr.
-void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
+void write(Level level, std::string_view message, std::span<const Field> fields);
+inline void write(Level level, std::string_view message, std::initializer_list<Field> fields = {}) {
+    write(level, message, std::span<const Field>(fields.begin(), fields.size()));
+}
 
 // While a thread serves a call from a login host (a server's TLS port), every line it writes
 // carries HOST=NAME (host=NAME on stderr). Scopes nest; an empty name sets none.

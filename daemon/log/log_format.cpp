@@ -59,7 +59,7 @@ std::string escape(std::string_view text) {
 }
 
 std::vector<std::string> journal_fields(Level level, std::string_view message,
-                                        std::initializer_list<Field> fields) {
+                                        std::span<const Field> fields) {
     std::vector<std::string> parts;
     parts.push_back("MESSAGE=" + escape(message));
     parts.push_back("PRIORITY=" + std::to_string(static_cast<int>(level)));
@@ -69,8 +69,7 @@ std::vector<std::string> journal_fields(Level level, std::string_view message,
     return parts;
 }
 
-std::string stderr_line(Level level, std::string_view message,
-                        std::initializer_list<Field> fields) {
+std::string stderr_line(Level level, std::string_view message, std::span<const Field> fields) {
     std::string line = "twofactord: ";
     line += level_name(level);
     line += ": ";

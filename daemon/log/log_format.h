@@ -5,6 +5,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,9 +22,17 @@ std::string escape(std::string_view text);
 // fields user, rhost and service become USER=, RHOST= and SERVICE= (what an administrator
 // filters on), every other key KEY becomes TWOFACTOR_KEY= (so event is TWOFACTOR_EVENT=).
 std::vector<std::string> journal_fields(Level level, std::string_view message,
-                                        std::initializer_list<Field> fields);
+                                        std::span<const Field> fields);
+inline std::vector<std::string> journal_fields(Level level, std::string_view message,
+                                               std::initializer_list<Field> fields) {
+    return journal_fields(level, message, std::span<const Field>(fields.begin(), fields.size()));
+}
 
 // "twofactord: LEVEL: MESSAGE key=value ...\n".
-std::string stderr_line(Level level, std::string_view message, std::initializer_list<Field> fields);
+std::string stderr_line(Level level, std::string_view message, std::span<const Field> fields);
+inline std::string stderr_line(Level level, std::string_view message,
+                               std::initializer_list<Field> fields) {
+    return stderr_line(level, message, std::span<const Field>(fields.begin(), fields.size()));
+}
 
 }  // namespace twofactor::log

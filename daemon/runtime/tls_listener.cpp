@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
 
 #include "common/errno_text.h"
 #include "daemon/config/fleet_settings.h"
@@ -165,7 +166,8 @@ struct TlsListener::Handshake {
     }
     static int on_timeout(sd_event_source*, uint64_t, void* userdata) {
         auto* self = static_cast<Handshake*>(userdata);
-        log::info("closing a TLS handshake that did not finish in time", {{"peer", self->peer}});
+        self->listener->log_refusal(self, log::Level::Info,
+                                    "closing a TLS handshake that did not finish in time", {});
         self->listener->drop(self);
         return 0;
     }
@@ -310,10 +312,10 @@ void TlsListener::step(Handshake* handshake) {
     }
     // No certificate, one of another CA, an expired one, plain text: the host is refused.
     const long verify = SSL_get_verify_result(handshake->ssl);
-    log::warning("refusing a connection: the TLS handshake failed",
-                 {{"peer", handshake->peer},
-                  {"verify", verify == X509_V_OK ? "ok" : X509_verify_cert_error_string(verify)},
-                  {"error", tls_errors()}});
+    const std::string errors = tls_errors();  // also empties OpenSSL's queue for the next one
+    log_refusal(handshake, log::Level::Warning, "refusing a connection: the TLS handshake failed",
+                {{"verify", verify == X509_V_OK ? "ok" : X509_verify_cert_error_string(verify)},
+                 {"error", errors}});
     drop(handshake);
 }
 
@@ -322,9 +324,8 @@ void TlsListener::finish(Handshake* handshake) {
     const std::string host = certificate_host_name(certificate);
     X509_free(certificate);
     if (host.empty() || !hosts_.count(host)) {
-        log::warning(
-            "refusing a host not in the hosts file",
-            {{"host", host}, {"peer", handshake->peer}, {"hosts_file", settings_.hosts_file}});
+        log_refusal(handshake, log::Level::Warning, "refusing a host not in the hosts file",
+                    {{"host", host}, {"hosts_file", settings_.hosts_file}});
         drop(handshake);
         return;
     }
@@ -335,6 +336,17 @@ void TlsListener::finish(Handshake* handshake) {
     drop(handshake);
     if (server_.adopt(fd, std::make_unique<TlsChannel>(ssl), host, settings_.connections_per_host))
         log::debug("admitted a host", {{"host", host}});
+}
+
+void TlsListener::log_refusal(const Handshake* handshake, log::Level level,
+                              std::string_view message, std::initializer_list<log::Field> fields) {
+    const auto held = refusals_.admit(handshake->network, RefusalLog::Clock::now());
+    if (!held) return;
+    const std::string held_text = std::to_string(*held);
+    std::vector<log::Field> all{{"peer", handshake->peer}};
+    all.insert(all.end(), fields.begin(), fields.end());
+    if (*held > 0) all.emplace_back("held_back", held_text);
+    log::write(level, message, all);
 }
 
 void TlsListener::drop(Handshake* handshake) {

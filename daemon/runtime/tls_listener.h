@@ -21,7 +21,9 @@
 #include <string>
 
 #include "daemon/config/settings.h"
+#include "daemon/log/log.h"
 #include "daemon/runtime/accept_backoff.h"
+#include "daemon/runtime/refusal_log.h"
 #include "daemon/runtime/server.h"
 
 typedef struct sd_event sd_event;
@@ -56,6 +58,10 @@ private:
     // Drops the oldest handshake in progress (of `network`, or of any when empty); false when
     // there is none.
     bool drop_oldest(const std::string& network);
+    // A line about a refused connection, unless refusals_ holds it back (the address's first,
+    // then one every RefusalLog::kEvery, saying how many were held back).
+    void log_refusal(const Handshake* handshake, log::Level level, std::string_view message,
+                     std::initializer_list<log::Field> fields);
 
     sd_event* loop_;
     const ListenSettings& settings_;
@@ -71,6 +77,7 @@ private:
     std::uint64_t crowded_ = 0;  // handshakes dropped for kMaxHandshakesPerNetwork, ever
     std::chrono::steady_clock::time_point last_crowded_log_;
     AcceptBackoff backoff_;
+    RefusalLog refusals_;
 };
 
 }  // namespace twofactor

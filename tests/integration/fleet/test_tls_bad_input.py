@@ -4,6 +4,7 @@ frames, a thousand idle connections from one admitted host, a client that sends 
 and the daemon out of file descriptors. After each, and during it, the daemon stays up and another
 host's login (Begin, the texted code, Complete) is answered within a login's timeout."""
 
+import contextlib
 import os
 import resource
 import select
@@ -170,6 +171,34 @@ class TlsBadInputTest(CliTestCase):
                 # At once: not left to the handshake's timeout.
                 self.assertTrue(self.closed_within(sock, min(1.0, IDLE_TIMEOUT / 2)),
                                 "the connection stayed open")
+        self.assert_login_served()
+
+    def test_a_flood_of_refused_connections_writes_a_few_lines(self):
+        """Every refused connection's line would fill the journal's rate limit for the service,
+        and the audit lines share it: an address gets its first line, then one every 10 s."""
+        offset = len(self.h.daemon_log())
+        flood = 300
+        # Addresses of this test's own: the daemon serves the whole class, and its other tests'
+        # refusals from ATTACKER may be recent.
+        loud, other = "127.0.0.4", "127.0.0.5"
+        for _ in range(flood):
+            sock = self.raw(source=loud)
+            with contextlib.suppress(OSError):
+                sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            self.closed_within(sock, 1.0)
+            sock.close()
+        log = self.h.daemon_log()[offset:]
+        refused = log.count("the TLS handshake failed")
+        print(f"\n{flood} plain-text connections from {loud}: {refused} lines")
+        self.assertGreaterEqual(refused, 1, "the first refusal is not logged")
+        self.assertLessEqual(refused, 3, log[-2000:])
+        # Another address's first refusal is written at once, however loud the first one is.
+        sock = self.raw(source=other)
+        with contextlib.suppress(OSError):
+            sock.sendall(b"\0" * 64)
+        self.closed_within(sock, 1.0)
+        self.assertTrue(wait_until(lambda: f"peer={other}" in self.h.daemon_log()[offset:],
+                                   timeout=3.0), "the other address's refusal is not logged")
         self.assert_login_served()
 
     def test_handshakes_begun_and_never_finished(self):
