@@ -8,6 +8,8 @@ users, with its baseline, and prints a Markdown table and one JSON line per run.
     bench.py [--build DIR] scale [--users 100000]
     bench.py [--build DIR] fleet [--users 2000 --processes 16]
     bench.py [--build DIR] texted-pg [--connections 4 --baseline-build DIR --baseline-label L]
+    bench.py [--build DIR] agent [--users 2000 --processes 16 --baseline-build DIR]
+    bench.py [--build DIR] agent-failover [--users 2000 --processes 16 --baseline-build DIR]
     bench.py [--build DIR] smoke          # tiny numbers; exits 1 if any login failed (ctest)
 
 --build DIR sets TWOFACTORD, TWOFACTORCTL, PAM_MODULE, PAM_BENCH and FAKE_TWILIO from a build
@@ -25,6 +27,7 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 
+import bench_agent  # noqa: E402
 import bench_pg  # noqa: E402
 import bench_rig  # noqa: E402
 from bench_rig import Rig, load_average, make_users, module_installed, wait_for_next_step  # noqa
@@ -393,6 +396,7 @@ def main():
     texted_pg.add_argument("--connections", type=int, default=4)
     texted_pg.add_argument("--baseline-build", help="a build tree whose daemon is the baseline")
     texted_pg.add_argument("--baseline-label", default="", help="what the baseline is")
+    agent_commands = bench_agent.add_commands(commands)
     commands.add_parser("smoke")
     args = parser.parse_args()
 
@@ -405,7 +409,7 @@ def main():
     out.header(args)
     handler = {"texted": bench_texted, "app": bench_app, "scale": bench_scale,
                "fleet": bench_fleet, "texted-pg": bench_texted_postgresql,
-               "smoke": smoke}[args.command]
+               "smoke": smoke, **agent_commands}[args.command]
     return handler(args, out) or 0
 
 
