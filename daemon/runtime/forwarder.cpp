@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -228,6 +230,10 @@ bool Forwarder::open_session(std::size_t server, Clock::time_point deadline, Tls
     }
     session.set_fd(connect_tcp(*endpoint, deadline, why));
     if (session.fd() < 0) return false;
+    // Each call is one TLS record written at once: Nagle would only hold the first call behind
+    // the unacknowledged end of the handshake until the server's delayed ACK, 40 ms.
+    const int one = 1;
+    setsockopt(session.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     ERR_clear_error();
     session.set_ssl(SSL_new(context_));
     if (session.ssl() == nullptr || SSL_set_fd(session.ssl(), session.fd()) != 1) {
