@@ -348,6 +348,22 @@ def smoke(args, out):
                 rows.append(out.record(rig.run(service, app, 1, "totp", label=service)))
             else:
                 print(f"# {module} is not installed: skipped")
+    # Through an agent on loopback TLS (SQLite): bench.py agent's path.
+    pki = bench_agent.Pki()
+    try:
+        port = bench_agent.harness.free_loopback_port()
+        with Rig(config=pki.listen(port)) as rig:
+            app = make_users("bsg", 4, texted=False)
+            rig.enroll(app, "None")
+            agent = bench_agent.Agent(rig, pki, [port])
+            try:
+                wait_for_next_step()  # enabling used this step's code
+                rows.append(out.record(rig.run(agent.service, app, 2, "totp", label="agent",
+                                               extra_pids={"agent": agent.process.pid})))
+            finally:
+                agent.close()
+    finally:
+        pki.close()
     out.table(rows, RUN_COLUMNS)
     failed = sum(r["failed"] for r in rows)
     texted_prompts = rows[0]["prompt_ms"]["count"]
