@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -79,25 +81,22 @@ int connect_tcp(const Endpoint& endpoint, Clock::time_point deadline, std::strin
     return fd;
 }
 
-// The session and its socket, ended on every way out.
-struct Session {
-    int fd = -1;
-    SSL* ssl = nullptr;
-    ~Session() {
-        if (ssl != nullptr) {
-            SSL_shutdown(ssl);
-            SSL_free(ssl);
-        }
-        if (fd >= 0) close(fd);
-        ERR_clear_error();
-    }
-};
+// A reused connection's send and receive timeouts: what is left of this call's deadline.
+bool set_timeouts(int fd, Clock::time_point deadline) {
+    const int left = std::max(remaining_ms(deadline), 1);
+    timeval tv{left / 1000, (left % 1000) * 1000};
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
+           setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0;
+}
 
 }  // namespace
 
 Forwarder::Forwarder(const RemoteSettings& settings, const std::string& key_file,
                      WorkerPool& workers)
-    : settings_(settings), workers_(workers), down_until_(settings.servers.size()) {
+    : settings_(settings),
+      workers_(workers),
+      sessions_(settings.servers.size(), workers.size()),
+      down_until_(settings.servers.size()) {
     context_ = SSL_CTX_new(TLS_client_method());
     if (context_ == nullptr)
         throw std::runtime_error("cannot create a TLS context: " + tls_errors());
@@ -174,6 +173,7 @@ protocol::json Forwarder::forward(const std::string& frame, Clock::time_point de
         std::string why;
         if (auto answer = exchange(i, frame, deadline, why, delivered)) return std::move(*answer);
         mark_down(i, Clock::now());
+        sessions_.clear(i);
         log::warning("a server failed; skipping it for retry_after",
                      {{"server", settings_.servers[i]},
                       {"retry_after", std::to_string(settings_.retry_after)},
@@ -190,46 +190,88 @@ protocol::json Forwarder::forward(const std::string& frame, Clock::time_point de
 std::optional<protocol::json> Forwarder::exchange(std::size_t server, const std::string& frame,
                                                   Clock::time_point deadline, std::string& why,
                                                   bool& delivered) {
+    // An open connection first. One that fails before the server has the whole call (it was
+    // closed as it was taken, say) says nothing about the server: the next one, or a new one.
+    while (auto session = sessions_.take(server)) {
+        bool sent = false;
+        if (auto answer = call(*session, frame, deadline, why, sent)) {
+            sessions_.give(server, std::move(*session));
+            return answer;
+        }
+        if (sent) {
+            delivered = true;
+            return std::nullopt;
+        }
+        log::debug("an open connection to a server failed before the call was sent",
+                   {{"server", settings_.servers[server]}, {"error", why}});
+    }
+    TlsSession session;
+    if (!open_session(server, deadline, session, why)) return std::nullopt;
+    bool sent = false;
+    auto answer = call(session, frame, deadline, why, sent);
+    delivered = delivered || sent;
+    if (answer) sessions_.give(server, std::move(session));
+    return answer;
+}
+
+bool Forwarder::open_session(std::size_t server, Clock::time_point deadline, TlsSession& session,
+                             std::string& why) {
     const auto endpoint = parse_endpoint(settings_.servers[server]);
     if (!endpoint) {
         why = "not HOST:PORT";
-        return std::nullopt;
+        return false;
     }
-    Session session;
-    session.fd = connect_tcp(*endpoint, deadline, why);
-    if (session.fd < 0) return std::nullopt;
+    session.set_fd(connect_tcp(*endpoint, deadline, why));
+    if (session.fd() < 0) return false;
+    // Each call is one TLS record written at once: Nagle would only hold the first call behind
+    // the unacknowledged end of the handshake until the server's delayed ACK, 40 ms.
+    const int one = 1;
+    setsockopt(session.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     ERR_clear_error();
-    session.ssl = SSL_new(context_);
-    if (session.ssl == nullptr || SSL_set_fd(session.ssl, session.fd) != 1) {
+    session.set_ssl(SSL_new(context_));
+    if (session.ssl() == nullptr || SSL_set_fd(session.ssl(), session.fd()) != 1) {
         why = "cannot start a TLS session: " + tls_errors();
-        return std::nullopt;
+        return false;
     }
     // The server's certificate must name the server as [remote] servers names it.
     const bool by_address = is_ip_address(endpoint->host);
-    if (by_address ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(session.ssl),
+    if (by_address ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(session.ssl()),
                                                    endpoint->host.c_str()) != 1
-                   : (SSL_set_tlsext_host_name(session.ssl, endpoint->host.c_str()) != 1 ||
-                      SSL_set1_host(session.ssl, endpoint->host.c_str()) != 1)) {
+                   : (SSL_set_tlsext_host_name(session.ssl(), endpoint->host.c_str()) != 1 ||
+                      SSL_set1_host(session.ssl(), endpoint->host.c_str()) != 1)) {
         why = "cannot set the name to verify: " + tls_errors();
-        return std::nullopt;
+        return false;
     }
-    if (SSL_connect(session.ssl) != 1) {
-        const long verify = SSL_get_verify_result(session.ssl);
+    if (SSL_connect(session.ssl()) != 1) {
+        session.mark_broken();
+        const long verify = SSL_get_verify_result(session.ssl());
         why = "TLS handshake failed: " + (verify != X509_V_OK
                                               ? std::string(X509_verify_cert_error_string(verify))
                                               : tls_errors());
+        return false;
+    }
+    return true;
+}
+
+std::optional<protocol::json> Forwarder::call(TlsSession& session, const std::string& frame,
+                                              Clock::time_point deadline, std::string& why,
+                                              bool& sent) {
+    if (!set_timeouts(session.fd(), deadline)) {
+        why = "cannot set the connection's timeouts: " + errno_text(errno);
         return std::nullopt;
     }
-    for (std::size_t sent = 0; sent < frame.size();) {
+    ERR_clear_error();
+    for (std::size_t done = 0; done < frame.size();) {
         const int n =
-            SSL_write(session.ssl, frame.data() + sent, static_cast<int>(frame.size() - sent));
+            SSL_write(session.ssl(), frame.data() + done, static_cast<int>(frame.size() - done));
         if (n <= 0) {
+            session.mark_broken();
             why = "sending failed: " + tls_errors();
             return std::nullopt;
         }
-        sent += static_cast<std::size_t>(n);
+        done += static_cast<std::size_t>(n);
     }
-    delivered = true;
+    sent = true;
     std::string received;
     char buffer[16 * 1024];
     while (received.find('\0') == std::string::npos) {
@@ -237,9 +279,11 @@ std::optional<protocol::json> Forwarder::exchange(std::size_t server, const std:
             why = "no answer in time";
             return std::nullopt;
         }
-        const int n = SSL_read(session.ssl, buffer, sizeof(buffer));
+        const int n = SSL_read(session.ssl(), buffer, sizeof(buffer));
         if (n <= 0) {
-            why = SSL_get_error(session.ssl, n) == SSL_ERROR_ZERO_RETURN
+            const int error = SSL_get_error(session.ssl(), n);
+            if (error != SSL_ERROR_ZERO_RETURN) session.mark_broken();
+            why = error == SSL_ERROR_ZERO_RETURN
                       ? "the server closed the connection without an answer"
                       : "no answer: " + errno_text(errno);
             return std::nullopt;
@@ -250,7 +294,10 @@ std::optional<protocol::json> Forwarder::exchange(std::size_t server, const std:
             return std::nullopt;
         }
     }
-    auto answer = protocol::json::parse(received.substr(0, received.find('\0')), nullptr, false);
+    // One answer per call: bytes after its end would be taken for the next call's answer.
+    const auto end = received.find('\0');
+    if (end + 1 != received.size()) session.mark_broken();
+    auto answer = protocol::json::parse(received.substr(0, end), nullptr, false);
     if (!answer.is_object()) {
         why = "a malformed answer";
         return std::nullopt;

@@ -33,6 +33,9 @@ public:
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
 
+    // How many threads take the jobs: how many run at once.
+    std::size_t size() const { return threads_.size(); }
+
     // From any thread: runs `job` on a worker, started after those submitted before it.
     void submit(Job job);
     // From any thread: runs `job` on the event loop, soon.

@@ -8,6 +8,8 @@ users, with its baseline, and prints a Markdown table and one JSON line per run.
     bench.py [--build DIR] scale [--users 100000]
     bench.py [--build DIR] fleet [--users 2000 --processes 16]
     bench.py [--build DIR] texted-pg [--connections 4 --baseline-build DIR --baseline-label L]
+    bench.py [--build DIR] agent [--users 2000 --processes 16 --baseline-build DIR]
+    bench.py [--build DIR] agent-failover [--users 2000 --processes 16 --baseline-build DIR]
     bench.py [--build DIR] smoke          # tiny numbers; exits 1 if any login failed (ctest)
 
 --build DIR sets TWOFACTORD, TWOFACTORCTL, PAM_MODULE, PAM_BENCH and FAKE_TWILIO from a build
@@ -25,6 +27,7 @@ import time
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 
+import bench_agent  # noqa: E402
 import bench_pg  # noqa: E402
 import bench_rig  # noqa: E402
 from bench_rig import Rig, load_average, make_users, module_installed, wait_for_next_step  # noqa
@@ -345,6 +348,22 @@ def smoke(args, out):
                 rows.append(out.record(rig.run(service, app, 1, "totp", label=service)))
             else:
                 print(f"# {module} is not installed: skipped")
+    # Through an agent on loopback TLS (SQLite): bench.py agent's path.
+    pki = bench_agent.Pki()
+    try:
+        port = bench_agent.harness.free_loopback_port()
+        with Rig(config=pki.listen(port)) as rig:
+            app = make_users("bsg", 4, texted=False)
+            rig.enroll(app, "None")
+            agent = bench_agent.Agent(rig, pki, [port])
+            try:
+                wait_for_next_step()  # enabling used this step's code
+                rows.append(out.record(rig.run(agent.service, app, 2, "totp", label="agent",
+                                               extra_pids={"agent": agent.process.pid})))
+            finally:
+                agent.close()
+    finally:
+        pki.close()
     out.table(rows, RUN_COLUMNS)
     failed = sum(r["failed"] for r in rows)
     texted_prompts = rows[0]["prompt_ms"]["count"]
@@ -393,6 +412,7 @@ def main():
     texted_pg.add_argument("--connections", type=int, default=4)
     texted_pg.add_argument("--baseline-build", help="a build tree whose daemon is the baseline")
     texted_pg.add_argument("--baseline-label", default="", help="what the baseline is")
+    agent_commands = bench_agent.add_commands(commands)
     commands.add_parser("smoke")
     args = parser.parse_args()
 
@@ -405,7 +425,7 @@ def main():
     out.header(args)
     handler = {"texted": bench_texted, "app": bench_app, "scale": bench_scale,
                "fleet": bench_fleet, "texted-pg": bench_texted_postgresql,
-               "smoke": smoke}[args.command]
+               "smoke": smoke, **agent_commands}[args.command]
     return handler(args, out) or 0
 
 

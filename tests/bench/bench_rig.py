@@ -247,8 +247,9 @@ class Rig:
     # ---- runs ---------------------------------------------------------------------------------
 
     def run(self, service, users, processes, source, label=None, time_limit=600, logins=None,
-            csv=None, ramp_ms=0):
-        """One pam_bench run; returns its report (a dict) with the load average added."""
+            csv=None, ramp_ms=0, extra_pids=None):
+        """One pam_bench run; returns its report (a dict) with the load average added.
+        `extra_pids` ({name: pid}): other processes whose CPU per login to report (an agent)."""
         command = [harness.binary("PAM_BENCH"), "--confdir", self.pam_dir, "--service", service,
                    "--users", self.users_file(users, source), "--processes", str(processes),
                    "--codes-dir", self.codes_dir, "--time-limit", str(time_limit),
@@ -260,7 +261,8 @@ class Rig:
         if csv:
             command += ["--csv", csv]
         load_before = load_average()
-        pids = {"daemon": self.h.daemon.pid, "endpoint": self.h.endpoint.pid}
+        pids = {"daemon": self.h.daemon.pid, "endpoint": self.h.endpoint.pid,
+                **(extra_pids or {})}
         cpu_before = {name: self.cpu_seconds(pid) for name, pid in pids.items()}
         children_before = os.times()
         profiler = self._start_profiler(label or f"{service} x{processes}")
@@ -276,7 +278,8 @@ class Rig:
         report["load_before"] = load_before
         report["load_after"] = load_average()
         # Where the CPU went, per login: the daemon, the endpoint, and the PAM processes.
-        cpu = {name: self.cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        cpu = {name: self.cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()
+               if os.path.exists(f"/proc/{pid}")}
         cpu["pam_processes"] = ((children_after.children_user + children_after.children_system)
                                 - (children_before.children_user +
                                    children_before.children_system))

@@ -242,6 +242,49 @@ class AgentTest(PamTestCase):
         self.assertNotIn("letting the user in because failmode=safe", result.log)
         self.assertIn("Begin: the daemon failed", result.log)
 
+    def status_through(self, agent, users):
+        """`twofactorctl status` of each user through the agent, at once; the replies."""
+        replies = [None] * len(users)
+
+        def ask(i):
+            replies[i] = self.h.ctl_json("status", users[i], socket_path=agent)
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(users))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        return replies
+
+    def test_calls_reuse_the_agents_connections(self):
+        user = self.h.create_user()
+        self.enroll_texted(user)
+        agent, agent_log = self.start_agent(f"127.0.0.1:{self.port}")
+        admitted = self.h.daemon_log().count("admitted a host")
+        for _ in range(10):
+            rc, reply, err = self.h.ctl_json("status", user, socket_path=agent)
+            self.assertEqual(rc, 0, (reply, err))
+        self.assertResult(self.login_with_texted_code(user, agent), "PAM_SUCCESS")
+        # Ten calls and a login's two, one after another: one TLS connection, not twelve.
+        connections = self.h.daemon_log().count("admitted a host") - admitted
+        self.assertEqual(connections, 1, agent_log())
+
+    def test_a_server_restart_is_survived_by_the_open_connections(self):
+        users = [self.h.create_user() for _ in range(4)]
+        for user in users:
+            self.enroll_texted(user)
+        agent, agent_log = self.start_agent(f"127.0.0.1:{self.port}")
+        for rc, reply, err in self.status_through(agent, users):
+            self.assertEqual(rc, 0, (reply, err))
+        # The agent holds up to four idle connections the restart closes under it: each call
+        # after it must find them closed and open a new one, with no call failed and the server
+        # not skipped.
+        self.h.restart_daemon()
+        for _ in range(3):
+            for rc, reply, err in self.status_through(agent, users):
+                self.assertEqual(rc, 0, (reply, err, agent_log()))
+        self.assertNotIn("a server failed", agent_log())
+        self.assertResult(self.login_with_texted_code(users[0], agent), "PAM_SUCCESS")
+
     def test_a_server_the_agents_ca_did_not_sign_is_not_trusted(self):
         other = tls.Pki(os.path.join(self.pki_dir, "other"), name="other")
         agent, agent_log = self.start_agent(f"127.0.0.1:{self.port}", ca=other.ca)
