@@ -33,6 +33,7 @@
 #include "daemon/runtime/host_policy.h"
 #include "daemon/runtime/loop_messenger.h"
 #include "daemon/runtime/server.h"
+#include "daemon/runtime/shutdown.h"
 #include "daemon/runtime/tls_listener.h"
 #include "daemon/runtime/worker_pool.h"
 #include "daemon/service/service.h"
@@ -175,14 +176,6 @@ std::int64_t unix_now() {
     return static_cast<std::int64_t>(std::time(nullptr));
 }
 
-int on_signal(sd_event_source* source, const signalfd_siginfo* info, void*) {
-    log::notice(info->ssi_signo == SIGTERM ? "stopping on SIGTERM" : "stopping on SIGINT");
-    sd_notify(0, "STOPPING=1");
-    int r = sd_event_exit(sd_event_source_get_event(source), 0);
-    if (r < 0) log::error("cannot stop the event loop", {{"error", errno_text(-r)}});
-    return r;
-}
-
 int on_housekeeping(sd_event_source* source, uint64_t, void* userdata) {
     static_cast<Dispatcher*>(userdata)->housekeeping();
     int r = sd_event_source_set_time_relative(source, kHousekeepingUsec);
@@ -242,7 +235,7 @@ std::unique_ptr<Store> open_checked_store(Settings& settings, const Cipher& ciph
     return store;
 }
 
-// The loop, with SIGTERM and SIGINT as events and the watchdog on.
+// The loop, with SIGTERM, SIGINT and SIGHUP blocked (to be read as events) and the watchdog on.
 std::unique_ptr<sd_event, sd_event* (*)(sd_event*)> make_loop() {
     sd_event* loop = nullptr;
     int r = sd_event_default(&loop);
@@ -258,10 +251,7 @@ std::unique_ptr<sd_event, sd_event* (*)(sd_event*)> make_loop() {
     if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
         throw std::runtime_error("cannot block SIGTERM, SIGINT and SIGHUP: " + errno_text(errno));
     signal(SIGPIPE, SIG_IGN);
-    r = sd_event_add_signal(loop, nullptr, SIGTERM, on_signal, nullptr);
-    if (r < 0) throw std::runtime_error("cannot watch SIGTERM: " + errno_text(-r));
-    r = sd_event_add_signal(loop, nullptr, SIGINT, on_signal, nullptr);
-    if (r < 0) throw std::runtime_error("cannot watch SIGINT: " + errno_text(-r));
+    // SIGTERM and SIGINT are watched by each role's Shutdown, which knows what is in flight.
     r = sd_event_set_watchdog(loop, 1);
     if (r < 0) throw std::runtime_error("cannot start the systemd watchdog: " + errno_text(-r));
     return reference;
@@ -346,6 +336,12 @@ int serve(sd_event* loop, const Settings& settings, Store& store, HostPolicy* po
     }
     int r = sd_event_add_signal(loop, &reload, SIGHUP, on_reload, tls ? &*tls : nullptr);
     if (r < 0) throw std::runtime_error("cannot watch SIGHUP: " + errno_text(-r));
+    std::vector<Server*> servers{&server};
+    if (host_server) servers.push_back(&*host_server);
+    // A call in flight when SIGTERM comes is answered: at most a call's longest wait.
+    Shutdown shutdown(
+        loop, servers, tls ? &*tls : nullptr,
+        store_timeout + settings.twilio.deadline + std::chrono::seconds(kAnswerMarginSeconds));
     sd_event_source* housekeeping = nullptr;
     r = sd_event_add_time_relative(loop, &housekeeping, CLOCK_MONOTONIC, kHousekeepingUsec, 0,
                                    on_housekeeping, &dispatcher);
@@ -394,6 +390,8 @@ int serve_agent(sd_event* loop, const Settings& settings) {
     sd_event_source* reload = nullptr;
     int r = sd_event_add_signal(loop, &reload, SIGHUP, on_reload, nullptr);
     if (r < 0) throw std::runtime_error("cannot watch SIGHUP: " + errno_text(-r));
+    Shutdown shutdown(loop, {&server}, nullptr,
+                      std::chrono::seconds(settings.remote.timeout + kAnswerMarginSeconds));
     std::string servers;
     for (const auto& s : settings.remote.servers) servers += (servers.empty() ? "" : ", ") + s;
     log::notice("ready, as an agent",

@@ -27,6 +27,8 @@ public:
     // and back on after a moment. Says so in the log at most every ten seconds.
     static bool is_exhaustion(int error);
     bool pause(int error, sd_event_source* source);
+    // The socket stops for good (the daemon is stopping): a pause ends without watching it again.
+    void stop() { paused_ = nullptr; }
 
 private:
     static int on_timer(sd_event_source*, std::uint64_t, void* userdata);

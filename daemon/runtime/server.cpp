@@ -487,6 +487,19 @@ bool Server::adopt(int fd, std::unique_ptr<Channel> channel, const std::string& 
     return true;
 }
 
+void Server::drain() {
+    backoff_.stop();
+    if (accept_source_ != nullptr) sd_event_source_set_enabled(accept_source_, SD_EVENT_OFF);
+    std::vector<Connection*> idle;
+    for (const auto& [connection, keep] : connections_) {
+        connection->closing = true;
+        if (!connection->busy) idle.push_back(connection);
+    }
+    // An idle connection closes once it has written what it still owes (at once, mostly); a
+    // busy one once its answer is written (Connection::answer, flush).
+    for (auto* connection : idle) connection->flush();
+}
+
 void Server::close_host(const std::string& host) {
     std::vector<Connection*> closing;
     for (const auto& [connection, keep] : connections_)

@@ -51,6 +51,11 @@ public:
     // Closes every connection of `host` (removed from the hosts file).
     void close_host(const std::string& host);
 
+    // Stopping (Shutdown): accepts no more connections, reads no more calls, and closes each
+    // connection once the call it is serving is answered and the answer written.
+    void drain();
+    std::size_t open_connections() const { return connections_.size(); }
+
 private:
     struct Connection;
     friend struct Connection;

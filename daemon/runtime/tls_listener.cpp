@@ -205,6 +205,12 @@ TlsListener::~TlsListener() {
     SSL_CTX_free(context_);
 }
 
+void TlsListener::stop_accepting() {
+    backoff_.stop();
+    if (accept_source_ != nullptr) sd_event_source_set_enabled(accept_source_, SD_EVENT_OFF);
+    while (!handshakes_.empty()) drop(handshakes_.begin()->first);
+}
+
 void TlsListener::reload() {
     std::set<std::string> hosts;
     try {

@@ -47,6 +47,8 @@ public:
 
     // Rereads hosts_file; keeps the old list (and says so) when it cannot be read.
     void reload();
+    // Stopping: accepts no more connections and drops the handshakes not finished.
+    void stop_accepting();
 
 private:
     struct Handshake;
