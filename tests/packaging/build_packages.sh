@@ -3,7 +3,7 @@
 # Builds the Debian packages twofactord and libpam-twofactor once, for every test that needs
 # them (ctest fixture "debs"): the repository's committed HEAD is cloned into a temporary
 # directory, so uncommitted edits and build trees never reach the packages, and
-# `dpkg-buildpackage -us -uc -b -J` (a job per core) runs there. The .changes, the .buildinfo and the .debs it made
+# `dpkg-buildpackage -us -uc -b --jobs=auto` (a job per core) runs there. The .changes, the .buildinfo and the .debs it made
 # (with their -dbgsym companions, which the .changes lists) are left in OUTDIR; package files of
 # an earlier build in OUTDIR are removed first, so OUTDIR never holds two versions.
 #
@@ -32,7 +32,7 @@ trap 'rm -rf "$work"' EXIT
 git clone --quiet "$repo" "$work/src"
 echo "building $(git -C "$work/src" log -1 --format='%h %s')"
 started=$(date +%s)
-if ! (cd "$work/src" && timeout 1800 dpkg-buildpackage -us -uc -b -J) >"$work/build.log" 2>&1; then
+if ! (cd "$work/src" && timeout 1800 dpkg-buildpackage -us -uc -b --jobs=auto) >"$work/build.log" 2>&1; then
     tail -60 "$work/build.log"
     echo "FAIL: dpkg-buildpackage -us -uc -b failed (the last 60 lines of its log are above)"
     exit 1

@@ -87,7 +87,7 @@ if [ -n "${TWOFACTOR_PACKAGES_DIR:-}" ]; then
     pass "packages from $TWOFACTOR_PACKAGES_DIR ($(basename "$built"))"
 else
     echo "building $(git -C "$work/src" log -1 --format='%h %s')"
-    if ! (cd "$work/src" && timeout 1800 dpkg-buildpackage -us -uc -b -J) >"$work/build.log" 2>&1; then
+    if ! (cd "$work/src" && timeout 1800 dpkg-buildpackage -us -uc -b --jobs=auto) >"$work/build.log" 2>&1; then
         tail -40 "$work/build.log"
         fail "dpkg-buildpackage failed"
         exit 1
